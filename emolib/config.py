@@ -1,0 +1,135 @@
+"""Paths, per-stage configuration, seeding and device choice: the one place every stage reads.
+
+Each stage has a dataclass whose defaults are the full run; ``fast()`` shrinks data and epochs
+so CI and a classroom laptop finish in seconds. ``EMOLIB_FAST=1`` selects fast mode everywhere
+through :func:`load`.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository (or the installed tree's parent)
+PACKAGE_DATA = Path(__file__).resolve().parent / "assets"  # files that ship with the code
+
+
+def is_fast() -> bool:
+    """True when EMOLIB_FAST is set to a true value (CI, quick classroom runs)."""
+    return os.environ.get("EMOLIB_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_root() -> Path:
+    """Where datasets live: $EMOLIB_DATA, else the repository's data/ folder."""
+    env = os.environ.get("EMOLIB_DATA")
+    return Path(env).expanduser() if env else ROOT / "data"
+
+
+def cache_dir() -> Path:
+    """Where derived files (parsed corpora, decoded images) are cached: $EMOLIB_CACHE or data/cache."""
+    env = os.environ.get("EMOLIB_CACHE")
+    path = Path(env).expanduser() if env else ROOT / "data" / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def figures_dir() -> Path:
+    """Where notebooks and scripts save figures."""
+    path = ROOT / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def checkpoints_dir() -> Path:
+    """Checkpoints shipped with the package (trained on data we may redistribute or derive from)."""
+    return PACKAGE_DATA / "checkpoints"
+
+
+def set_seed(seed: int) -> None:
+    """Seed python, numpy and torch so a run can be repeated exactly."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a hard dependency, but keep config importable
+        return
+    torch.manual_seed(seed)
+
+
+def device():
+    """A CUDA GPU when there is one, otherwise the CPU (never an error)."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@dataclass
+class FaceConfig:
+    """Face data and the EfficientNet-B0 emotion classifier."""
+
+    classes: tuple[str, ...] = ("happy", "sad", "angry")  # the three emotions of the pipeline
+    image_size: int = 64  # FER images are 48x48; 64 px keeps EfficientNet's feature maps useful
+    init: str = "lite0"  # "lite0" (ImageNet, ships in a package), "imagenet" (online), "random"
+    epochs: int = 12  # enough for a pretrained start to plateau on FER2013
+    batch_size: int = 64
+    lr: float = 2e-3  # AdamW peak learning rate, reached after a short warm-up
+    min_lr_ratio: float = 0.05  # cosine schedule floors at 5% of the peak, never at zero
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.1  # validation carved from the training split only
+    max_train: int | None = None  # cap on training images (None = all)
+    max_test: int | None = None
+    patience: int = 4  # early stopping on validation macro-F1
+    num_threads: int = 2  # CPU threads for torch
+    seed: int = 0
+
+    @classmethod
+    def fast(cls) -> "FaceConfig":
+        return cls(image_size=48, epochs=2, max_train=600, max_test=300, patience=2)
+
+
+@dataclass
+class MusicConfig:
+    """Melody data: the folk corpus, EMOPIA and the piano-roll convention."""
+
+    steps_per_bar: int = 16  # 4 steps per quarter note, 4/4 time (MIDINet, Magenta)
+    bars_per_segment: int = 4  # a 4-bar segment is 64 steps
+    low_pitch: int = 48  # melodies are transposed into C3..B5 so every piece shares one register
+    high_pitch: int = 84
+    max_songs: int | None = None  # cap on folk songs parsed (None = all)
+    transpose_all_keys: bool = True  # augmentation: the 12 transpositions balance keys and quadrants
+    seed: int = 0
+
+    @property
+    def steps_per_segment(self) -> int:
+        return self.steps_per_bar * self.bars_per_segment
+
+    @classmethod
+    def fast(cls) -> "MusicConfig":
+        return cls(max_songs=300, transpose_all_keys=False)
+
+
+@dataclass
+class PipelineConfig:
+    """Image -> emotion -> melody."""
+
+    bars: int = 16
+    tempo_scale: float = 1.0
+    detect_faces: bool = True
+    center_crop_fallback: bool = False  # only when asked: a photo with no face is an error otherwise
+
+    @classmethod
+    def fast(cls) -> "PipelineConfig":
+        return cls()
+
+
+C = TypeVar("C")
+
+
+def load(cls: type[C], **overrides) -> C:
+    """The config of a stage: fast() under EMOLIB_FAST=1, else the defaults; overrides win."""
+    base = cls.fast() if is_fast() else cls()  # type: ignore[attr-defined]
+    return replace(base, **overrides)

@@ -1,0 +1,1 @@
+"""Face data, face detection and image loading."""

@@ -1,0 +1,326 @@
+"""MIDINet (Yang, Chou & Yang 2017), conditioned on emotion and chords, generating 4-bar segments.
+
+- Generator: noise z and the condition y (emotion one-hot + one 13-d chord per bar) through two
+  fully connected layers, reshaped to (128, 4, 1), then transposed convolutions along time
+  4 -> 8 -> 16 -> 32 -> 64 steps and a last one across the 128 pitches; sigmoid output.
+- Conditioner: a CNN over the previous 4-bar segment whose feature map at each time resolution is
+  concatenated (with y) to the generator layer of the same resolution, as in MIDINet.
+- Discriminator: two convolutions and two fully connected layers with y concatenated, sigmoid
+  output. It never sees the previous segment.
+- Training: one-sided label smoothing (real = 0.9), MIDINet's feature-matching terms (mean of the
+  data and mean of the discriminator's first-layer features), two generator steps per
+  discriminator step. BatchNorm layers are ordinary modules: eval mode at generation time.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .emotion import EMOTIONS, quadrant
+from .music.chords import Chord, chord_vector
+from .music.corpus import Melody
+from .music.roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR
+
+BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4 bars per segment
+Y_DIM = len(EMOTIONS) + 13 * BARS  # emotion one-hot + one chord per bar
+
+
+@dataclass
+class GANConfig:
+    """MIDINet hyper-parameters (defaults: the full CPU run, about half an hour)."""
+
+    z_dim: int = 100  # as in MIDINet
+    gf: int = 128  # generator channels
+    cf: int = 32  # conditioner channels per resolution
+    df: int = 64  # discriminator channels of its first convolution
+    fc: int = 1024  # width of the fully connected layers
+    batch_size: int = 64
+    steps: int = 6000  # discriminator steps (each followed by g_steps generator steps)
+    g_steps: int = 2  # MIDINet: update G twice per D update so D does not win outright
+    lr: float = 2e-4  # Adam, as DCGAN and MIDINet
+    beta1: float = 0.5
+    real_label: float = 0.9  # one-sided label smoothing
+    lambda_mean: float = 0.1  # feature matching on the data mean (MIDINet's lambda_1)
+    lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
+    hop_bars: int = 2  # training segments start every 2 bars
+    transpose: tuple[int, int] = (-5, 6)  # augmentation: every key from 5 down to 6 up
+    seed: int = 0
+
+    @classmethod
+    def fast(cls) -> "GANConfig":
+        return cls(gf=64, cf=16, df=32, fc=256, steps=120, batch_size=32)
+
+
+def condition(emotion: str, chords: list[Chord]) -> np.ndarray:
+    """y: emotion one-hot followed by one 13-d chord vector per bar of the segment."""
+    y = np.zeros(Y_DIM, dtype=np.float32)
+    y[EMOTIONS.index(quadrant(emotion).name)] = 1.0
+    for i, chord in enumerate(chords[:BARS]):
+        y[len(EMOTIONS) + 13 * i: len(EMOTIONS) + 13 * (i + 1)] = chord_vector(chord)
+    return y
+
+
+def _chords_for(melody: Melody, bar: int) -> list[Chord]:
+    chords = melody.chords or [Chord(melody.tonic, melody.mode == "minor")]
+    return [chords[min(b, len(chords) - 1)] for b in range(bar, bar + BARS)]
+
+
+@dataclass
+class SegmentPairs:
+    """Training pairs: previous segment, current segment, condition and quadrant index."""
+
+    prev: np.ndarray  # (n, 64, 128) uint8
+    cur: np.ndarray  # (n, 64, 128) uint8
+    y: np.ndarray  # (n, Y_DIM) float32
+    quadrant: np.ndarray  # (n,) int
+
+    def __len__(self) -> int:
+        return len(self.cur)
+
+
+def segment_pairs(melodies: list[Melody], hop_bars: int = 2) -> SegmentPairs:
+    """Every (previous 4 bars, next 4 bars) pair; the first segment of a tune has a silent predecessor."""
+    prev, cur, ys, qs = [], [], [], []
+    for m in melodies:
+        if m.quadrant is None:
+            continue
+        for bar in range(0, m.bars - BARS + 1, hop_bars):
+            s = bar * STEPS_PER_BAR
+            cur.append(m.roll[s:s + SEGMENT_STEPS])
+            p = np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8)
+            if bar > 0:
+                a = max(0, s - SEGMENT_STEPS)
+                p[SEGMENT_STEPS - (s - a):] = m.roll[a:s]
+            prev.append(p)
+            ys.append(condition(m.quadrant.name, _chords_for(m, bar)))
+            qs.append(m.quadrant.number - 1)
+    if not cur:
+        raise ValueError("no labelled melody is long enough for a 4-bar segment")
+    return SegmentPairs(np.stack(prev), np.stack(cur), np.stack(ys), np.array(qs))
+
+
+def transpose_condition(y: torch.Tensor, k: int) -> torch.Tensor:
+    """Shift the chord roots in y by k semitones (the emotion and minor flags stay)."""
+    y = y.clone()
+    for i in range(BARS):
+        a = len(EMOTIONS) + 13 * i
+        y[:, a:a + 12] = torch.roll(y[:, a:a + 12], k, dims=1)
+    return y
+
+
+def _yb(y: torch.Tensor, t: int) -> torch.Tensor:
+    """The condition vector broadcast along time, to concatenate as channels (MIDINet's conv_cond_concat)."""
+    return y[:, :, None].expand(-1, -1, t)
+
+
+# MIDINet's convolutions span all 128 pitches at once (kernel width 128), so each is written here in
+# its equivalent 1-D form, with pitches as channels and time as the only axis: a (k, 128) Conv2d is
+# a Conv1d over 128 input channels, and a (2, 1) transposed Conv2d is a ConvTranspose1d. Same
+# arithmetic, several times faster on a CPU.
+
+
+class Conditioner(nn.Module):
+    """Encodes the previous segment into feature maps at 64, 32, 16, 8 and 4 time steps."""
+
+    def __init__(self, *, cf: int):
+        super().__init__()
+        self.h0 = nn.Sequential(nn.Conv1d(N_PITCHES, cf, 1), nn.BatchNorm1d(cf), nn.LeakyReLU(0.2))
+        self.down = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(cf, cf, 2, stride=2), nn.BatchNorm1d(cf), nn.LeakyReLU(0.2))
+            for _ in range(4))
+
+    def forward(self, prev: torch.Tensor) -> list[torch.Tensor]:
+        feats = [self.h0(prev.transpose(1, 2))]  # (B, cf, 64)
+        for layer in self.down:
+            feats.append(layer(feats[-1]))  # 32, 16, 8, 4
+        return feats
+
+
+class Generator(nn.Module):
+    """(z, y, previous segment (B, 64, 128)) -> note probabilities (B, 64, 128)."""
+
+    def __init__(self, *, z_dim: int, gf: int, cf: int, fc: int):
+        super().__init__()
+        self.gf, self.z_dim = gf, z_dim
+        self.conditioner = Conditioner(cf=cf)
+        self.fc1 = nn.Sequential(nn.Linear(z_dim + Y_DIM, fc), nn.BatchNorm1d(fc), nn.ReLU())
+        self.fc2 = nn.Sequential(nn.Linear(fc + Y_DIM, gf * 4), nn.BatchNorm1d(gf * 4), nn.ReLU())
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.ConvTranspose1d(gf + Y_DIM + cf, gf, 2, stride=2), nn.BatchNorm1d(gf), nn.ReLU())
+            for _ in range(4))  # 4 -> 8 -> 16 -> 32 -> 64 steps
+        self.out = nn.Conv1d(gf + Y_DIM + cf, N_PITCHES, 1)  # MIDINet's (1, 128) transposed convolution
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        feats = self.conditioner(prev)  # [64, 32, 16, 8, 4]
+        h = self.fc1(torch.cat([z, y], 1))
+        h = self.fc2(torch.cat([h, y], 1)).view(-1, self.gf, 4)
+        for layer, f in zip(self.up, feats[:0:-1]):  # conditioner features at 4, 8, 16, 32 steps
+            h = layer(torch.cat([h, _yb(y, h.shape[2]), f], 1))
+        h = self.out(torch.cat([h, _yb(y, h.shape[2]), feats[0]], 1))  # (B, 128, 64)
+        return torch.sigmoid(h).transpose(1, 2)
+
+
+class Discriminator(nn.Module):
+    """(segment (B, 64, 128), y) -> (probability real, first-layer features); no previous segment."""
+
+    def __init__(self, *, df: int, fc: int):
+        super().__init__()
+        self.h0 = nn.Conv1d(N_PITCHES, df, 2, stride=2)  # MIDINet's (2, 128) convolution: (B, df, 32)
+        self.h1 = nn.Sequential(nn.Conv1d(df + Y_DIM, 2 * df, 4, stride=2), nn.BatchNorm1d(2 * df),
+                                nn.LeakyReLU(0.2))  # (B, 2df, 15)
+        self.fc1 = nn.Sequential(nn.Linear(2 * df * 15 + Y_DIM, fc), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+        self.fc2 = nn.Linear(fc + Y_DIM, 1)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h0 = F.leaky_relu(self.h0(x.transpose(1, 2)), 0.2)
+        h = self.h1(torch.cat([h0, _yb(y, h0.shape[2])], 1)).flatten(1)
+        h = self.fc1(torch.cat([h, y], 1))
+        return torch.sigmoid(self.fc2(torch.cat([h, y], 1))).squeeze(1), h0
+
+
+@dataclass
+class GANHistory:
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    d_real: list[float] = field(default_factory=list)  # mean D(x)
+    d_fake: list[float] = field(default_factory=list)  # mean D(G(z))
+    feature_match: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class MidiNet:
+    generator: Generator
+    discriminator: Discriminator
+    cfg: GANConfig
+    history: GANHistory = field(default_factory=GANHistory)
+
+
+def build(cfg: GANConfig) -> MidiNet:
+    torch.manual_seed(cfg.seed)
+    return MidiNet(Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc), Discriminator(df=cfg.df, fc=cfg.fc), cfg)
+
+
+def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every: int = 50) -> MidiNet:
+    """Adversarial training with label smoothing, feature matching and quadrant-balanced batches."""
+    from tqdm.auto import tqdm
+
+    cfg, G, D = net.cfg, net.generator, net.discriminator
+    gen = torch.Generator().manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    counts = np.bincount(data.quadrant, minlength=4).astype(float)
+    weights = 1.0 / np.maximum(counts[data.quadrant], 1)  # each quadrant equally likely per batch
+    weights /= weights.sum()
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    G.train()
+    D.train()
+    hist, start = net.history, time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc="MIDINet", disable=not progress, mininterval=2.0)
+    for step in bar:
+        idx = rng.choice(len(data), size=cfg.batch_size, p=weights)
+        k = int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1))
+        x = torch.from_numpy(np.roll(data.cur[idx], k, axis=2)).float()  # rolls stay far from the edges
+        prev = torch.from_numpy(np.roll(data.prev[idx], k, axis=2)).float()
+        y = transpose_condition(torch.from_numpy(data.y[idx]), k)
+
+        z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
+        fake = G(z, y, prev)
+        d_real, _ = D(x, y)
+        d_fake, _ = D(fake.detach(), y)
+        d_loss = F.binary_cross_entropy(d_real, torch.full_like(d_real, cfg.real_label)) + \
+            F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+
+        for _ in range(cfg.g_steps):
+            z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
+            fake = G(z, y, prev)
+            p_fake, f_fake = D(fake, y)
+            with torch.no_grad():
+                _, f_real = D(x, y)
+            fm = F.mse_loss(fake.mean(0), x.mean(0), reduction="sum") * cfg.lambda_mean + \
+                F.mse_loss(f_fake.mean(0), f_real.mean(0), reduction="sum") * cfg.lambda_feat
+            g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+
+        if step % max(1, log_every // 10) == 0 or step == cfg.steps - 1:
+            hist.d_loss.append(d_loss.item())
+            hist.g_loss.append(g_loss.item())
+            hist.d_real.append(d_real.mean().item())
+            hist.d_fake.append(d_fake.mean().item())
+            hist.feature_match.append(fm.item())
+            bar.set_postfix(D=f"{d_loss.item():.2f}", G=f"{g_loss.item():.2f}",
+                            Dx=f"{d_real.mean().item():.2f}", DGz=f"{d_fake.mean().item():.2f}")
+    hist.seconds += time.perf_counter() - start
+    G.eval()
+    D.eval()
+    return net
+
+
+@torch.no_grad()
+def sample_segment(G: Generator, y: np.ndarray, prev: np.ndarray, generator: torch.Generator) -> np.ndarray:
+    """Note probabilities (64, 128) for one segment, with BatchNorm in eval mode as in training's running stats."""
+    G.eval()
+    z = torch.randn(1, G.z_dim, generator=generator)
+    out = G(z, torch.from_numpy(y)[None], torch.from_numpy(prev).float()[None])
+    return out[0].numpy()
+
+
+def save(net: MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:
+    """Generator weights (the discriminator is not needed to compose), config and provenance."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"generator": net.generator.state_dict(), "config": asdict(net.cfg), "provenance": provenance,
+                "history": asdict(net.history), "metrics": metrics or {}}, path)
+    return path
+
+
+def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
+    """Load a saved generator (weights_only: no arbitrary pickle)."""
+    ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
+    cfg_dict = dict(ckpt["config"])
+    cfg_dict["transpose"] = tuple(cfg_dict["transpose"])
+    cfg = GANConfig(**cfg_dict)
+    G = Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc)
+    G.load_state_dict(ckpt["generator"])
+    return G.eval(), cfg, ckpt
+
+
+def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[Chord], bars: int = 16,
+             seed: int = 0, k: int = 1, threshold: float = 0.5) -> np.ndarray:
+    """Continue a 4-bar seed segment by segment to `bars` bars (the seed is the first 4 bars).
+
+    Each new segment is conditioned on the emotion, the chords of its own bars and the previous
+    segment. The sigmoid output is thresholded (so silence is possible) and at most k pitches per
+    step are kept (k=1: a melody); consecutive steps of a pitch become one held note.
+    """
+    from .music.roll import top_k
+
+    gen = torch.Generator().manual_seed(int(seed))
+    n_segments = -(-bars // BARS)
+    out = [seed_roll[:SEGMENT_STEPS].astype(np.uint8)]
+    for i in range(1, n_segments):
+        bar = i * BARS
+        seg_chords = [chords[(bar + j) % len(chords)] for j in range(BARS)]
+        probs = sample_segment(G, condition(emotion, seg_chords), out[-1], gen)
+        out.append(top_k(probs, k=k, threshold=threshold))
+    return np.concatenate(out)[:bars * STEPS_PER_BAR]
+
+
+def fit(melodies: list[Melody], cfg: GANConfig | None = None, *, progress: bool = True) -> MidiNet:
+    """Build MIDINet and train it on the labelled melodies' segment pairs."""
+    from .config import load
+
+    cfg = cfg or load(GANConfig)
+    data = segment_pairs(melodies, cfg.hop_bars)
+    return train(build(cfg), data, progress=progress)

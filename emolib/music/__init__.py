@@ -1,0 +1,1 @@
+"""Music: the piano-roll convention, MIDI, chords, audio and the melody datasets."""

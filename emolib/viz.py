@@ -1,0 +1,207 @@
+"""Plots for the notebooks: piano rolls, curves, confusion matrices, faces, the valence-arousal plane.
+
+Every function returns the matplotlib Figure; :func:`save_fig` writes it to ``figures/``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .config import figures_dir
+from .emotion import QUADRANTS, valence_arousal
+from .music.roll import STEPS_PER_BAR
+
+QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in {"module://matplotlib_inline.backend_inline", "inline"}:
+        try:
+            from IPython import get_ipython
+
+            if get_ipython() is None:
+                matplotlib.use("Agg")
+        except ImportError:
+            matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_fig(fig, name: str, *, dpi: int = 110) -> Path:
+    """Save a figure as figures/<name>.png and return the path."""
+    path = figures_dir() / (name if name.endswith(".png") else f"{name}.png")
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
+              color: str = "#222222", pitch_range: tuple[int, int] | None = None):
+    """A piano roll (time, 128) with bar lines; an optional accompaniment drawn underneath in grey."""
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 3))
+    layers = [(accompaniment, "#9aa5b1")] if accompaniment is not None else []
+    layers.append((roll, color))
+    used = np.flatnonzero(np.any([layer.any(axis=0) for layer, _ in layers], axis=0))
+    lo, hi = pitch_range or ((used.min() - 2, used.max() + 3) if len(used) else (48, 84))
+    for layer, c in layers:
+        t, p = np.nonzero(layer)
+        ax.scatter(t + 0.5, p, marker="s", s=6, c=c, linewidths=0)
+    for bar in range(0, len(roll) + 1, STEPS_PER_BAR):
+        ax.axvline(bar, color="#dddddd", lw=0.6 if bar % 64 else 1.4, zorder=0)
+    ax.set_xlim(0, len(roll))
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("step (16 per bar)")
+    ax.set_ylabel("MIDI pitch")
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_rolls(rolls: dict[str, np.ndarray], *, accompaniments: dict[str, np.ndarray] | None = None,
+               colors: dict[str, str] | None = None, ncols: int = 1):
+    """Several piano rolls stacked, one per named entry."""
+    plt = _plt()
+    n = len(rolls)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11 if ncols == 1 else 6 * ncols, 2.4 * nrows), squeeze=False)
+    for ax, (name, roll) in zip(axes.ravel(), rolls.items()):
+        plot_roll(roll, ax, title=name, accompaniment=(accompaniments or {}).get(name),
+                  color=(colors or {}).get(name, QUADRANT_COLORS.get(name.split()[0], "#222222")))
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict[str, list[float]], *, title: str = ""):
+    """Training curves: loss on the left, accuracy (or any other *_acc / *_f1 keys) on the right."""
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for key, values in history.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            continue
+        epochs = np.arange(1, len(values) + 1)
+        if "loss" in key:
+            a.plot(epochs, values, marker="o", label=key)
+        elif "acc" in key or "f1" in key:
+            b.plot(epochs, values, marker="o", label=key)
+    for ax, label in ((a, "loss"), (b, "score")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(confusion, classes, *, title: str = "Confusion matrix (test split)"):
+    """Seaborn heat map of a confusion matrix, rows = true class, with row-normalised percentages."""
+    import seaborn as sns
+
+    plt = _plt()
+    cm = np.asarray(confusion, dtype=float)
+    pct = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    labels = np.array([[f"{int(c)}\n{p:.0%}" for c, p in zip(row, prow)] for row, prow in zip(cm, pct)])
+    fig, ax = plt.subplots(figsize=(1.4 * len(classes) + 2, 1.2 * len(classes) + 1.5))
+    sns.heatmap(pct, annot=labels, fmt="", cmap="Blues", vmin=0, vmax=1, xticklabels=classes, yticklabels=classes,
+                cbar=False, ax=ax)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_faces(images: np.ndarray, titles: list[str], *, ncols: int = 8, colors: list[str] | None = None):
+    """A grid of grayscale faces with a title under each (green/red for right/wrong if colors given)."""
+    plt = _plt()
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.7 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+            ax.set_title(titles[i], fontsize=8, color=(colors[i] if colors else "black"))
+    fig.tight_layout()
+    return fig
+
+
+def plot_counts(counts: dict[str, int], *, title: str = "", colors: dict[str, str] | None = None):
+    """A bar chart of counts per class or quadrant."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.0 * len(counts) + 2.5, 3))
+    names = list(counts)
+    ax.bar(names, [counts[k] for k in names], color=[(colors or QUADRANT_COLORS).get(k, "#777777") for k in names])
+    for i, k in enumerate(names):
+        ax.text(i, counts[k], str(counts[k]), ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel("count")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_probabilities(probs: dict[str, float], *, title: str = "Emotion probabilities"):
+    """Horizontal bars of class probabilities."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 0.5 * len(probs) + 1))
+    names = list(probs)
+    ax.barh(names, [probs[k] for k in names], color=[QUADRANT_COLORS.get(k, "#777777") for k in names])
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_quadrant_plane(face_probs: dict[str, float] | None = None, *, point: tuple[float, float] | None = None,
+                        title: str = "Russell's valence-arousal plane"):
+    """The four quadrants with their emotions, and the face's expected (valence, arousal) as a star."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    for name, q in QUADRANTS.items():
+        ax.add_patch(plt.Rectangle((0 if q.valence > 0 else -1, 0 if q.arousal > 0 else -1), 1, 1,
+                                   color=QUADRANT_COLORS[name], alpha=0.18))
+        ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code}\n{name}", ha="center", va="center", fontsize=11)
+    if face_probs is not None:
+        point = valence_arousal(face_probs)
+    if point is not None:
+        ax.plot(*point, marker="*", markersize=18, color="black")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_xlabel("valence")
+    ax.set_ylabel("arousal")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_metric_distributions(rows: list[dict], metrics: list[str], *, hue: str = "quadrant", title: str = ""):
+    """Box plots of metrics per group (rows are dicts with a `hue` key and the metric values)."""
+    import pandas as pd
+    import seaborn as sns
+
+    plt = _plt()
+    df = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.0 * len(metrics), 3.2), squeeze=False)
+    order = [q for q in QUADRANT_COLORS if q in set(df[hue])] or None
+    for ax, metric in zip(axes.ravel(), metrics):
+        sns.boxplot(data=df, x=hue, y=metric, order=order, hue=hue, hue_order=order, palette=QUADRANT_COLORS
+                    if order else None, ax=ax, fliersize=1, legend=False)
+        ax.set_title(metric.replace("_", " "), fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", rotation=30)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
