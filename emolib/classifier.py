@@ -93,7 +93,7 @@ def build_model(num_classes: int, init: str = "lite0", image_size: int = 64, *,
 
 def normalize(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
     """uint8 (N, H, W) faces -> float (N, 1, size, size), normalised like the pretrained network."""
-    x = torch.as_tensor(images).float().div_(255.0)
+    x = torch.as_tensor(np.array(images, copy=True)).float().div_(255.0)
     if x.ndim == 3:
         x = x.unsqueeze(1)
     if x.shape[-1] != size or x.shape[-2] != size:
