@@ -248,8 +248,13 @@ class FaceClassifier:
     classes: tuple[str, ...]
     image_size: int
     metrics: dict = field(default_factory=dict)
+    input_blur: float = 0.0  # see FaceConfig.input_blur
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
+        if self.input_blur > 0:
+            import cv2
+
+            faces = np.stack([cv2.GaussianBlur(np.ascontiguousarray(f), (0, 0), self.input_blur) for f in faces])
         return predict_proba(self.model, faces, self.image_size)
 
 
@@ -269,6 +274,7 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
     cfg = ckpt["config"]
     model = build_model(len(ckpt["classes"]), init=cfg["init"], image_size=cfg["image_size"], load_weights=False)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
-    clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}))
+    clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
+                         float(cfg.get("input_blur", 0.0)))
     _CACHE[key] = clf
     return clf

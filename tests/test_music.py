@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from emolib.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
+from emolib.music.chords import Chord, accompaniment, bar_chords, chord_vector
+from emolib.music.key import detect_key
+from emolib.music.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes, top_k
+
+C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def scale_roll(pitches, step=4):
+    return notes_to_roll([(p, i * step, i * step + step) for i, p in enumerate(pitches)])
+
+
+def test_segment_is_four_bars():
+    assert SEGMENT_STEPS == 64
+
+
+def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
+    roll = notes_to_roll([(60, 0, 4), (60, 4, 8), (64, 8, 16)])
+    back = midi_to_roll(roll_to_midi(roll, tempo=97))
+    assert roll_to_notes(back) == roll_to_notes(roll)
+    assert len(roll_to_notes(roll)) == 3
+
+
+def test_top_k_allows_silence_and_one_pitch():
+    probs = np.zeros((4, 128))
+    probs[0, [60, 64]] = [0.9, 0.8]
+    out = top_k(probs, k=1, threshold=0.5)
+    assert out.sum() == 1 and out[0, 60] == 1 and not out[1:].any()
+
+
+def test_metrics_known_answers():
+    n = notes_from_roll(scale_roll(C_MAJOR), tempo=120)
+    m = evaluate(n)
+    assert m["scale_consistency"] == 1.0 and m["polyphony"] == 1.0 and m["empty_beat_rate"] == 0.0
+    assert m["note_density"] == pytest.approx(2.0)  # a quarter note per beat at 120 bpm
+    assert pitch_class_entropy(notes_from_roll(scale_roll([60] * 4))) == 0.0
+    assert pitch_class_entropy(n) == pytest.approx(-(2 / 8 * np.log2(2 / 8) + 6 / 8 * np.log2(1 / 8)))
+
+
+def test_qualified_notes_measured_at_full_resolution():
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(0)
+    inst.notes = [pretty_midi.Note(80, 60, 0.0, 0.03), pretty_midi.Note(80, 62, 0.5, 1.0)]
+    pm.instruments.append(inst)
+    assert qualified_note_rate(notes_from_midi(pm)) == 0.5
+
+
+def test_mode_detection():
+    assert detect_key(scale_roll(C_MAJOR * 2))[:2] == (0, "major")
+    a_minor = [57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57]
+    assert detect_key(scale_roll(a_minor))[:2] == (9, "minor")
+
+
+def test_chords_from_data_and_accompaniment():
+    roll = notes_to_roll([(p, s, s + 4) for s, p in zip(range(0, 16, 4), [60, 64, 67, 64])] +
+                         [(p, s, s + 4) for s, p in zip(range(16, 32, 4), [57, 60, 64, 60])])
+    chords = bar_chords(roll, key=(0, "major"))
+    assert chords == [Chord(0, False), Chord(9, True)]
+    assert chord_vector(Chord(9, True)).tolist()[9] == 1 and chord_vector(Chord(9, True))[12] == 1
+    acc = accompaniment(chords)
+    assert acc.shape == (32, 128) and acc.sum(axis=1).max() == 4
+
+
+def test_emopia_loader_on_tiny_files(tmp_path, recwarn):
+    from emolib.music.emopia import load_emopia
+
+    (tmp_path / "midis").mkdir()
+    (tmp_path / "split").mkdir()
+    for name, pitches in {"Q1_abc_0": C_MAJOR, "Q3_def_1": [57, 60, 64, 57, 60, 64]}.items():
+        roll_to_midi(scale_roll(pitches)).write(str(tmp_path / "midis" / f"{name}.mid"))
+    (tmp_path / "midis" / "Q2_bad_0.mid").write_bytes(b"garbage")
+    (tmp_path / "split" / "train_clip.csv").write_text(",clip_name\n0,Q1_abc_0.mid\n1,Q2_bad_0.mid\n2,Q3_def_1.mid\n")
+    clips = load_emopia(tmp_path, split="train", progress=False)
+    assert [c.quadrant.name for c in clips] == ["happy", "sad"]
+    assert any("Q2_bad_0.mid" in str(w.message) for w in recwarn)
