@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .music.key import detect_key, scale_pitch_classes
-from .music.roll import STEPS_PER_QUARTER, roll_to_notes
+from .music.roll import STEPS_PER_QUARTER, roll_to_notes, seconds_to_quarters
 
 
 @dataclass
@@ -43,16 +43,8 @@ def notes_from_roll(roll: np.ndarray, tempo: float = 120.0) -> Notes:
 
 def notes_from_midi(pm, instruments: list[int] | None = None) -> Notes:
     """Notes of a pretty_midi object at full resolution (no quantisation), in quarter notes."""
-    beats = np.asarray(pm.get_beats())
-    if len(beats) < 2:
-        beats = np.array([0.0, 0.5])
-    spacing = beats[-1] - beats[-2]
-
     def quarters(t: np.ndarray) -> np.ndarray:
-        q = np.interp(t, beats, np.arange(len(beats)))
-        beyond = t > beats[-1]
-        q[beyond] = len(beats) - 1 + (t[beyond] - beats[-1]) / spacing
-        return q
+        return seconds_to_quarters(pm, t)
 
     chosen = [inst for i, inst in enumerate(pm.instruments)
               if not inst.is_drum and (instruments is None or i in instruments)]
@@ -60,7 +52,7 @@ def notes_from_midi(pm, instruments: list[int] | None = None) -> Notes:
     pitch = np.array([n.pitch for n in ns], dtype=int)
     start = quarters(np.array([n.start for n in ns], dtype=float))
     end = quarters(np.array([n.end for n in ns], dtype=float))
-    tempo = float(60.0 / np.median(np.diff(beats)))
+    tempo = float(60.0 / np.median(np.diff(pm.get_beats()))) if len(pm.get_beats()) > 1 else 120.0
     order = np.lexsort((pitch, start))
     return Notes(pitch[order], start[order], end[order], tempo, float(quarters(np.array([pm.get_end_time()]))[0]))
 

@@ -87,20 +87,25 @@ def roll_to_midi(tracks: np.ndarray | Track | list[Track], tempo: float = 120.0)
     return pm
 
 
+def seconds_to_quarters(pm, t: np.ndarray) -> np.ndarray:
+    """Times in seconds -> quarter notes on a MIDI file's beat grid (past the last beat, its spacing continues)."""
+    beats = np.asarray(pm.get_beats())
+    if len(beats) < 2:
+        beats = np.array([0.0, 0.5])
+    t = np.asarray(t, dtype=float)
+    quarters = np.interp(t, beats, np.arange(len(beats)))
+    beyond = t > beats[-1]
+    quarters[beyond] = len(beats) - 1 + (t[beyond] - beats[-1]) / (beats[-1] - beats[-2])
+    return quarters
+
+
 def midi_to_roll(pm, *, instruments: str = "all") -> np.ndarray:
     """pretty_midi.PrettyMIDI -> roll on the beat grid (follows tempo changes; drums are skipped).
 
     instruments="all" merges every pitched track; "first" takes the first pitched track only.
     """
-    beats = np.asarray(pm.get_beats())
-    if len(beats) < 2:
-        beats = np.array([0.0, 0.5])
-
     def to_step(t: np.ndarray) -> np.ndarray:
-        quarters = np.interp(t, beats, np.arange(len(beats)))
-        beyond = t > beats[-1]  # past the last beat, keep its spacing
-        quarters[beyond] = len(beats) - 1 + (t[beyond] - beats[-1]) / (beats[-1] - beats[-2])
-        return np.round(quarters * STEPS_PER_QUARTER).astype(int)
+        return np.round(seconds_to_quarters(pm, t) * STEPS_PER_QUARTER).astype(int)
 
     pitched = [i for i in pm.instruments if not i.is_drum]
     if instruments == "first":
