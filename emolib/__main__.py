@@ -68,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compose":
             from .pipeline import compose
 
-            if args.bars <= 0:
-                raise SystemExit(f"error: --bars must be positive, got {args.bars}")
             out, wav = _check_out(args.out, args.force), _check_out(args.wav, args.force)
             result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model)
             _atomic_write(out, lambda tmp: result.midi.write(tmp))

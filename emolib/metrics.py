@@ -43,18 +43,16 @@ def notes_from_roll(roll: np.ndarray, tempo: float = 120.0) -> Notes:
 
 def notes_from_midi(pm, instruments: list[int] | None = None) -> Notes:
     """Notes of a pretty_midi object at full resolution (no quantisation), in quarter notes."""
-    def quarters(t: np.ndarray) -> np.ndarray:
-        return seconds_to_quarters(pm, t)
-
     chosen = [inst for i, inst in enumerate(pm.instruments)
               if not inst.is_drum and (instruments is None or i in instruments)]
     ns = [n for inst in chosen for n in inst.notes]
     pitch = np.array([n.pitch for n in ns], dtype=int)
-    start = quarters(np.array([n.start for n in ns], dtype=float))
-    end = quarters(np.array([n.end for n in ns], dtype=float))
-    tempo = float(60.0 / np.median(np.diff(pm.get_beats()))) if len(pm.get_beats()) > 1 else 120.0
+    start = seconds_to_quarters(pm, np.array([n.start for n in ns], dtype=float))
+    end = seconds_to_quarters(pm, np.array([n.end for n in ns], dtype=float))
+    beats = pm.get_beats()
+    tempo = float(60.0 / np.median(np.diff(beats))) if len(beats) > 1 else 120.0
     order = np.lexsort((pitch, start))
-    return Notes(pitch[order], start[order], end[order], tempo, float(quarters(np.array([pm.get_end_time()]))[0]))
+    return Notes(pitch[order], start[order], end[order], tempo, float(seconds_to_quarters(pm, np.array([pm.get_end_time()]))[0]))
 
 
 def pitch_class_histogram(notes: Notes, weighted: bool = False) -> np.ndarray:

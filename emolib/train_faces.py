@@ -37,7 +37,7 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
                         cfg, progress=progress)
-    clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size)
+    clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size, input_blur=cfg.input_blur)
     probs = clf.predict_proba(test_part.images)
     test = scores(test_part.labels, probs.argmax(1), tuple(cfg.classes))
     test["n_train"], test["n_val"], test["n_test"] = len(train_part), len(val_part), len(test_part)
