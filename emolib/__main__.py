@@ -24,12 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--image", help="a face photo (default: the bundled sample face)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--bars", type=int, default=16)
-    c.add_argument("--model", default="gan", choices=["gan"])
+    c.add_argument("--model", default="gan", choices=["gan", "transformer"],
+                   help="MIDINet GAN (default) or the emotion-token transformer")
     c.add_argument("--out", required=True, help="MIDI file to write")
     c.add_argument("--wav", help="also write audio here")
     c.add_argument("--force", action="store_true", help="overwrite existing output files")
     k = sub.add_parser("classify", help="classify the emotion of face photos (one JSON line per image)")
-    k.add_argument("--image", action="append", required=True)
+    k.add_argument("--image", action="append", required=True,
+                   help="a face photo or a folder of them; repeat for more (classified in batches)")
     k.add_argument("--no-detect", action="store_true", help="images are already-cropped faces")
     k.add_argument("--json", action="store_true", help="JSON lines (the default output, kept for scripts)")
     t = sub.add_parser("train-classifier", help="train the face classifier on FER2013 (see scripts/train_classifier.py)")
@@ -77,12 +79,21 @@ def main(argv: list[str] | None = None) -> int:
                 _atomic_write(wav, lambda tmp: write_wav(tmp, *result.audio()))
             print(f"{result.emotion} ({result.mode}), {args.bars} bars -> {out}")
         elif args.command == "classify":
-            from .pipeline import classify
+            from .pipeline import classify_many, expand_images
 
-            for image in args.image:
-                r = classify(image, detect=not args.no_detect)
+            images = expand_images(args.image)
+            if not images:
+                raise SystemExit("error: no image files found in " + ", ".join(args.image))
+            failed = 0
+            for r in classify_many(images, detect=not args.no_detect, progress=len(images) > 500):
+                if isinstance(r, Exception):
+                    failed += 1
+                    print(f"error: {r}", file=sys.stderr)
+                    continue
                 print(json.dumps({"image": r.image, "emotion": r.emotion, "probabilities": r.probabilities,
                                   "box": r.box}))
+            if failed:
+                return 1
         elif args.command == "train-classifier":
             import runpy
 

@@ -84,10 +84,11 @@ class FaceConfig:
     max_test: int | None = None
     patience: int = 4  # early stopping on validation macro-F1
     num_threads: int = 2  # CPU threads for torch
-    # Gaussian blur (sigma, px at 48x48) applied to every face at inference. The FER2013 copy we
-    # train on has a heavily blurred training split (median gradient 3.7 vs 13.9 on its test split),
-    # so faces are blurred to match what the model saw; 0 disables it. Measured in notebook 02.
-    input_blur: float = 0.0
+    # Gaussian blur (sigma, px at 48x48) applied to every face at inference, so that faces look as
+    # sharp as the training images did. None = measure it from the pixels (faces.datasets.matching_blur:
+    # the FER2013 copy in ../shared/data has a heavily blurred training split, mean gradient 3.8 vs
+    # 13.7 on its test split, which gives 3.5); 0 disables it. Shown in notebook 02.
+    input_blur: float | None = None
     seed: int = 0
 
     @classmethod

@@ -46,6 +46,10 @@ class GANConfig:
     lr: float = 2e-4  # Adam, as DCGAN and MIDINet
     beta1: float = 0.5
     real_label: float = 0.9  # one-sided label smoothing
+    binarize: bool = True  # D judges G's output after the same top-1 + threshold as generation,
+    # with straight-through gradients (binary neurons, Dong & Yang 2018); on soft output D wins at
+    # once on softness alone
+    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 by 3/4 of training
     lambda_mean: float = 0.1  # feature matching on the data mean (MIDINet's lambda_1)
     lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
     hop_bars: int = 2  # training segments start every 2 bars
@@ -207,6 +211,28 @@ def build(cfg: GANConfig) -> MidiNet:
     return MidiNet(Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc), Discriminator(df=cfg.df, fc=cfg.fc), cfg)
 
 
+def binarize(probs: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Top-1 pitch per step if above threshold, else silence; gradients pass straight through."""
+    top = probs.max(dim=2, keepdim=True).values
+    hard = ((probs == top) & (top >= threshold)).float()
+    return probs + (hard - probs).detach()
+
+
+def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, noise: float = 0.0):
+    """D on real and fake segments in one batch, so its BatchNorm sees both.
+
+    Passed separately, each batch is normalised by its own statistics, which erases exactly the
+    difference D should see: D(x) and D(G(z)) then stay equal, at chance. Returns
+    (D(real), D(fake), real features, fake features).
+    """
+    n = len(real)
+    both = torch.cat([real, fake])
+    if noise > 0:
+        both = both + noise * torch.randn_like(both)
+    p, f = D(both, torch.cat([y, y]))
+    return p[:n], p[n:], f[:n], f[n:]
+
+
 def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every: int = 50) -> MidiNet:
     """Adversarial training with label smoothing, feature matching and quadrant-balanced batches."""
     from tqdm.auto import tqdm
@@ -230,10 +256,12 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
         prev = torch.from_numpy(np.roll(data.prev[idx], k, axis=2)).float()
         y = transpose_condition(torch.from_numpy(data.y[idx]), k)
 
+        noise = cfg.instance_noise * max(0.0, 1.0 - step / (0.75 * cfg.steps))
         z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
         fake = G(z, y, prev)
-        d_real, _ = D(x, y)
-        d_fake, _ = D(fake.detach(), y)
+        if cfg.binarize:
+            fake = binarize(fake)
+        d_real, d_fake, _, _ = _judge(D, x, fake.detach(), y, noise)
         d_loss = F.binary_cross_entropy(d_real, torch.full_like(d_real, cfg.real_label)) + \
             F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
         opt_d.zero_grad(set_to_none=True)
@@ -242,12 +270,11 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
 
         for _ in range(cfg.g_steps):
             z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
-            fake = G(z, y, prev)
-            p_fake, f_fake = D(fake, y)
-            with torch.no_grad():
-                _, f_real = D(x, y)
-            fm = F.mse_loss(fake.mean(0), x.mean(0), reduction="sum") * cfg.lambda_mean + \
-                F.mse_loss(f_fake.mean(0), f_real.mean(0), reduction="sum") * cfg.lambda_feat
+            soft = G(z, y, prev)
+            fake = binarize(soft) if cfg.binarize else soft
+            _, p_fake, f_real, f_fake = _judge(D, x, fake, y, noise)
+            fm = F.mse_loss(soft.mean(0), x.mean(0), reduction="sum") * cfg.lambda_mean + \
+                F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
             g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -287,6 +314,10 @@ def save(net: MidiNet, path: str | Path, *, provenance: str = "", metrics: dict 
 
 def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
     """Load a saved generator (weights_only: no arbitrary pickle)."""
+    from .errors import EmolibError
+
+    if not Path(path).is_file():
+        raise EmolibError(f"GAN checkpoint not found at {path}; train one with scripts/train_gan.py")
     ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
     cfg_dict = dict(ckpt["config"])
     cfg_dict["transpose"] = tuple(cfg_dict["transpose"])
@@ -297,23 +328,34 @@ def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
 
 
 def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[Chord], bars: int = 16,
-             seed: int = 0, k: int = 1, threshold: float = 0.5) -> np.ndarray:
+             seed: int = 0, k: int = 1, threshold: float = 0.5, grid: int = 1,
+             pitch_range: tuple[int, int] = (48, 84)) -> np.ndarray:
     """Continue a 4-bar seed segment by segment to `bars` bars (the seed is the first 4 bars).
 
     Each new segment is conditioned on the emotion, the chords of its own bars and the previous
-    segment. The sigmoid output is thresholded (so silence is possible) and at most k pitches per
-    step are kept (k=1: a melody); consecutive steps of a pitch become one held note.
+    segment. Pitches outside the melody register (where the training data never goes) get zero
+    probability. With grid > 1 the probabilities are averaged over cells of `grid` steps (2 = eighth
+    notes, 4 = quarter notes), so notes start only on that grid: an explicit rhythmic control, like
+    tempo. The output is thresholded (so silence is possible), at most k pitches per step are kept
+    (k=1: a melody), and consecutive steps of a pitch become one held note.
     """
     from .music.roll import top_k
 
     gen = torch.Generator().manual_seed(int(seed))
     n_segments = -(-bars // BARS)
     out = [seed_roll[:SEGMENT_STEPS].astype(np.uint8)]
+    lo, hi = pitch_range
     for i in range(1, n_segments):
         bar = i * BARS
         seg_chords = [chords[(bar + j) % len(chords)] for j in range(BARS)]
         probs = sample_segment(G, condition(emotion, seg_chords), out[-1], gen)
-        out.append(top_k(probs, k=k, threshold=threshold))
+        probs[:, :lo] = 0.0
+        probs[:, hi + 1:] = 0.0
+        if grid > 1:
+            cells = probs.reshape(SEGMENT_STEPS // grid, grid, N_PITCHES).mean(axis=1)
+            out.append(np.repeat(top_k(cells, k=k, threshold=threshold), grid, axis=0))
+        else:
+            out.append(top_k(probs, k=k, threshold=threshold))
     return np.concatenate(out)[:bars * STEPS_PER_BAR]
 
 

@@ -1,6 +1,7 @@
 """Image -> emotion -> melody -> MIDI/audio, as pure functions (the CLI and the widget call these)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from .errors import BadInput
 
 SAMPLE_FACE = PACKAGE_DATA / "astronaut.jpg"  # scikit-image's astronaut photo (public domain, NASA)
 GAN_CHECKPOINT = checkpoints_dir() / "midinet_folk.pt"
+TRANSFORMER_CHECKPOINT = checkpoints_dir() / "transformer_folk.pt"
+MODELS = {"gan": GAN_CHECKPOINT, "transformer": TRANSFORMER_CHECKPOINT}
 
 
 @dataclass
@@ -23,17 +26,64 @@ class Classification:
     face: np.ndarray
 
 
-def classify(image: str | Path, *, detect: bool = True, center_fallback: bool = False,
+def classify(image: str | Path | bytes, *, detect: bool = True, center_fallback: bool = False,
              checkpoint: str | Path | None = None) -> Classification:
+    """The emotion of the face in an image (a path, or an upload's bytes), with its box and probabilities."""
+    result = classify_many([image], detect=detect, center_fallback=center_fallback, checkpoint=checkpoint)[0]
+    if isinstance(result, BadInput):
+        raise result
+    return result
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+
+
+def expand_images(paths: list[str | Path]) -> list[Path]:
+    """Paths as given, with each folder replaced by the image files inside it (sorted)."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def classify_many(images: list, *, detect: bool = True, center_fallback: bool = False,
+                  checkpoint: str | Path | None = None, batch_size: int = 256,
+                  progress: bool = False) -> list[Classification | BadInput]:
+    """Classify many images in batches; a bad image yields its BadInput in place, the others still count."""
+    from tqdm.auto import tqdm
+
     from .classifier import load_classifier
     from .faces.detect import crop_face, load_image
 
     clf = load_classifier(checkpoint)
-    face, box = crop_face(load_image(image), detect=detect, center_fallback=center_fallback)
-    probs = clf.predict_proba(face[None])[0].astype(float)
-    probs = probs / probs.sum()
-    table = {c: float(p) for c, p in zip(clf.classes, probs)}
-    return Classification(str(image), max(table, key=table.get), table, box if detect else None, face)
+    results: list = [None] * len(images)
+    pending: list[tuple[int, str, np.ndarray, tuple | None]] = []
+
+    def flush():
+        if not pending:
+            return
+        probs = clf.predict_proba(np.stack([face for _, _, face, _ in pending])).astype(float)
+        probs /= probs.sum(axis=1, keepdims=True)
+        for (i, name, face, box), p in zip(pending, probs):
+            table = {c: float(v) for c, v in zip(clf.classes, p)}
+            results[i] = Classification(name, max(table, key=table.get), table, box, face)
+        pending.clear()
+
+    for i, image in enumerate(tqdm(images, desc="faces", unit="img", disable=not progress, mininterval=1.0)):
+        name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else str(image)
+        try:
+            face, box = crop_face(load_image(image), detect=detect, center_fallback=center_fallback)
+        except BadInput as exc:
+            results[i] = exc
+            continue
+        pending.append((i, name, face, box if detect else None))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return results
 
 
 @dataclass
@@ -45,6 +95,20 @@ class Composition:
     tonic: int
     mode: str
     midi: object  # pretty_midi.PrettyMIDI
+    model: str = "gan"  # which generator wrote the melody
+
+    @property
+    def quadrant(self):
+        return quadrant(self.emotion)
+
+    @property
+    def box(self) -> tuple[int, int, int, int] | None:
+        """The face box (x, y, w, h) in the image, when the emotion came from a face."""
+        return self.classification.box if self.classification else None
+
+    @property
+    def probabilities(self) -> dict[str, float] | None:
+        return self.classification.probabilities if self.classification else None
 
     def audio(self):
         from .music.audio import synthesize
@@ -52,32 +116,53 @@ class Composition:
         return synthesize(self.midi)
 
 
-_G = None
+def checkpoint_path(model: str = "gan", checkpoint: str | Path | None = None) -> Path:
+    """The checkpoint a model composes with: the one given, else the shipped one."""
+    if model not in MODELS:
+        raise BadInput(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
+    return Path(checkpoint) if checkpoint else MODELS[model]
 
 
-def compose(image: str | Path | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
-            model: str = "gan") -> Composition:
-    """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face)."""
-    global _G
-    from .gan import generate, load_generator
-    from .music.render import render, snap_to_key
+@functools.lru_cache(maxsize=4)
+def _generator(model: str, path: str):
+    """A loaded generator, kept for the next call (that is what makes a warm call fast)."""
+    if model == "transformer":
+        from .transformer import load
+
+        return load(path)[0]
+    from .gan import load_generator
+
+    return load_generator(path)[0]
+
+
+def compose(image: str | Path | bytes | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
+            model: str = "gan", checkpoint: str | Path | None = None, center_fallback: bool = False,
+            grid: int | None = None) -> Composition:
+    """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
+
+    grid: the GAN's rhythmic grid in steps (default: the quadrant's style; 1 = the GAN's raw output).
+    """
+    from . import gan, transformer
+    from .music.render import STYLES, render, snap_to_key
     from .music.seeds import choose_seed
 
     if not isinstance(bars, int) or bars <= 0:
         raise BadInput(f"bars must be a positive whole number, got {bars}")
-    if model != "gan":
-        raise BadInput(f"unknown model {model!r}: only 'gan' is available")
+    path = checkpoint_path(model, checkpoint)
     result = None
     if emotion is None:
-        result = classify(image or SAMPLE_FACE)
+        result = classify(SAMPLE_FACE if image is None else image, center_fallback=center_fallback)
         emotion = result.emotion
     q = quadrant(emotion)
     seed = 0 if seed is None else int(seed)
     rng = np.random.default_rng(seed)
-    if _G is None:
-        _G = load_generator(GAN_CHECKPOINT)[0]
+    net = _generator(model, str(path))
     s = choose_seed(q.name, rng)
-    roll = generate(_G, emotion=q.name, seed_roll=s.roll, chords=s.chords, bars=bars, seed=seed)
+    if model == "transformer":
+        roll = transformer.generate(net, emotion=q.name, seed_roll=s.roll, chords=s.chords, bars=bars, seed=seed)
+    else:
+        roll = gan.generate(net, emotion=q.name, seed_roll=s.roll, chords=s.chords, bars=bars, seed=seed,
+                            grid=STYLES[q.name].grid if grid is None else grid)
     roll = snap_to_key(roll, s.tonic, s.mode)
     chords = [s.chords[b % len(s.chords)] for b in range(bars)]
-    return Composition(q.name, result, roll, chords, s.tonic, s.mode, render(roll, chords, q.name))
+    return Composition(q.name, result, roll, chords, s.tonic, s.mode, render(roll, chords, q.name), model)

@@ -21,6 +21,7 @@ class FaceRun:
     test_probs: np.ndarray
     test_data: FaceData
     seconds: float
+    cfg: FaceConfig  # as used (input_blur measured when it was None)
 
 
 def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> FaceRun:
@@ -33,6 +34,12 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     test_part = stratified_cap(data.of_split("test"), cfg.max_test, seed=cfg.seed)
     if len(test_part) == 0:
         raise ValueError("this dataset has no test split; lay it out as train/ and test/ folders")
+    if cfg.input_blur is None:
+        from dataclasses import replace
+
+        from .faces.datasets import matching_blur
+
+        cfg = replace(cfg, input_blur=matching_blur(train_part.images, test_part.images))
     start = time.perf_counter()
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
@@ -42,11 +49,12 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     test = scores(test_part.labels, probs.argmax(1), tuple(cfg.classes))
     test["n_train"], test["n_val"], test["n_test"] = len(train_part), len(val_part), len(test_part)
     clf.metrics = test
-    return FaceRun(clf, hist, test, probs, test_part, time.perf_counter() - start)
+    return FaceRun(clf, hist, test, probs, test_part, time.perf_counter() - start, cfg)
 
 
-def save_run(run: FaceRun, cfg: FaceConfig, path: str | Path, *, provenance: str) -> Path:
+def save_run(run: FaceRun, path: str | Path, *, provenance: str) -> Path:
     """Save the checkpoint plus a JSON report of the test scores and training history beside it."""
+    cfg = run.cfg
     metrics = dict(run.test, provenance=provenance, best_epoch=run.history.best_epoch,
                    images_per_second=round(run.history.images_per_second, 1), train_seconds=round(run.seconds))
     path = save_checkpoint(run.classifier.model, path, classes=run.classifier.classes, cfg=cfg, metrics=metrics)

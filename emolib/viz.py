@@ -205,3 +205,120 @@ def plot_metric_distributions(rows: list[dict], metrics: list[str], *, hue: str 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_composition(result, image: np.ndarray | None = None):
+    """One figure for a pipeline result: the face and its box, the probabilities, the quadrant, the piano roll."""
+    plt = _plt()
+    fig = plt.figure(figsize=(12, 6.2))
+    grid = fig.add_gridspec(2, 3, height_ratios=[1, 0.9])
+    if result.classification is not None:
+        ax = fig.add_subplot(grid[0, 0])
+        shown = image if image is not None else result.classification.face
+        ax.imshow(shown, cmap="gray")
+        if image is not None and result.box is not None:
+            x, y, w, h = result.box
+            ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, color=QUADRANT_COLORS[result.emotion], lw=2))
+        ax.set_title(f"face: {result.classification.emotion}")
+        ax.axis("off")
+        ax = fig.add_subplot(grid[0, 1])
+        names = list(result.probabilities)
+        ax.barh(names, [result.probabilities[k] for k in names],
+                color=[QUADRANT_COLORS.get(k, "#777777") for k in names])
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        ax.set_title("emotion probabilities")
+        point = valence_arousal(result.probabilities)
+    else:
+        q = result.quadrant
+        point = (0.5 * q.valence, 0.5 * q.arousal)
+    ax = fig.add_subplot(grid[0, 2])
+    for name, q in QUADRANTS.items():
+        ax.add_patch(plt.Rectangle((0 if q.valence > 0 else -1, 0 if q.arousal > 0 else -1), 1, 1,
+                                   color=QUADRANT_COLORS[name], alpha=0.35 if name == result.emotion else 0.12))
+        ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code} {name}", ha="center", va="center", fontsize=9)
+    ax.plot(*point, marker="*", markersize=16, color="black")
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_xlabel("valence")
+    ax.set_ylabel("arousal")
+    ax.set_title(f"quadrant {result.quadrant.code}: {result.emotion}")
+    ax = fig.add_subplot(grid[1, :])
+    from .music.chords import accompaniment as accompaniment_roll
+    from .music.render import STYLES
+
+    plot_roll(result.roll, ax, color=QUADRANT_COLORS[result.emotion],
+              accompaniment=accompaniment_roll(result.chords, STYLES[result.emotion].accompaniment),
+              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode}")
+    fig.tight_layout()
+    return fig
+
+
+NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def plot_gan_history(history: dict, *, every: int = 5):
+    """GAN curves: D and G losses, and the discriminator's mean outputs D(x) and D(G(z))."""
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.4))
+    steps = np.arange(len(history["d_loss"])) * every
+
+    def smooth(v, k=max(1, len(history["d_loss"]) // 60)):
+        v = np.asarray(v, float)
+        return np.convolve(v, np.ones(k) / k, mode="valid") if len(v) > k else v
+
+    for key, ax in (("d_loss", a), ("g_loss", a), ("d_real", b), ("d_fake", b)):
+        v = smooth(history[key])
+        label = {"d_loss": "D loss", "g_loss": "G loss (adversarial + feature matching)", "d_real": "D(x): real",
+                 "d_fake": "D(G(z)): generated"}[key]
+        ax.plot(steps[:len(v)], v, label=label)
+    a.set_yscale("log")
+    b.axhline(0.45, color="grey", ls=":", lw=1, label="chance (smoothed labels)")
+    b.set_ylim(0, 1)
+    for ax, title in ((a, "losses"), (b, "discriminator outputs")):
+        ax.set_xlabel("discriminator step")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_metric_comparison(rows: list[dict], metrics: list[str], *, hue: str = "source", title: str = ""):
+    """Box plots of metrics per quadrant, one box per source (real, GAN, transformer, ...)."""
+    import pandas as pd
+    import seaborn as sns
+
+    plt = _plt()
+    df = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
+    order = [q for q in QUADRANT_COLORS if q in set(df["quadrant"])]
+    for i, (ax, metric) in enumerate(zip(axes.ravel(), metrics)):
+        sns.boxplot(data=df, x="quadrant", y=metric, hue=hue, order=order, ax=ax, fliersize=1, legend=i == 0)
+        ax.set_title(metric.replace("_", " "), fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(axis="x", rotation=30)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curves: dict[str, list[float]], *, xlabel: str = "step", x: dict[str, np.ndarray] | None = None,
+                title: str = "", logy: bool = False):
+    """Named curves on one axis (x defaults to 0, 1, 2, ...; give x per curve for sparse ones)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for name, values in curves.items():
+        xs = (x or {}).get(name, np.arange(len(values)))
+        ax.plot(xs, values, label=name, marker="o" if len(values) < 40 else None)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -32,10 +32,13 @@ def main() -> None:
     s = scores(test.labels, probs.argmax(1), clf.classes)
     result = {"test_accuracy_official": round(s["accuracy"], 4), "test_macro_f1": round(s["macro_f1"], 4),
               "n_test": len(test), "ms_per_image_batched": round(1000 * seconds / len(test), 2),
-              "per_class": s["per_class"], "classes": list(clf.classes)}
+              "per_class": s["per_class"], "confusion": s["confusion"], "classes": list(clf.classes),
+              "input_blur": clf.input_blur}
     print(json.dumps(result, indent=1))
-    if args.write:
-        (checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json").write_text(json.dumps(result, indent=1))
+    if args.write:  # keep what training recorded (history, provenance), update the measured figures
+        path = (checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        path.write_text(json.dumps({**old, **result}, indent=1))
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--image-size", type=int)
     ap.add_argument("--max-train", type=int)
+    ap.add_argument("--input-blur", type=float, help="inference blur sigma (default: measured from the data)")
     args = ap.parse_args()
     cfg = load(FaceConfig)
-    for key in ("init", "epochs", "image_size", "max_train"):
+    for key in ("init", "epochs", "image_size", "max_train", "input_blur"):
         if getattr(args, key) is not None:
             cfg = replace(cfg, **{key: getattr(args, key)})
     run = fit_and_evaluate(load_fer2013(args.data), cfg)
-    path = save_run(run, cfg, args.out, provenance="FER2013 official split (Training -> train/val; "
+    path = save_run(run, args.out, provenance="FER2013 official split (Training -> train/val; "
                                                   "PublicTest+PrivateTest -> test), scripts/train_classifier.py")
     print(f"test accuracy {run.test['accuracy']:.4f} macro-F1 {run.test['macro_f1']:.4f} "
           f"({run.history.images_per_second:.0f} img/s, {run.seconds / 60:.1f} min) -> {path}")

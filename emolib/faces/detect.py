@@ -1,6 +1,7 @@
 """Loading any image a user may give, and finding the face in it (OpenCV's bundled Haar cascade)."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -10,16 +11,22 @@ from ..errors import BadInput
 MAX_PIXELS = 40_000_000  # refuse decompression bombs (PIL's own limit is about 89 MP)
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """Any RGB/RGBA/gray/16-bit/EXIF-rotated image file -> uint8 grayscale (H, W); a clear error otherwise."""
+def load_image(path: str | Path | bytes) -> np.ndarray:
+    """Any RGB/RGBA/gray/16-bit/EXIF-rotated image (a file, or its bytes) -> uint8 grayscale (H, W); a clear error otherwise."""
+    import io
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        source, path = io.BytesIO(bytes(path)), "the uploaded file"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise BadInput(f"{path}: no such file")
+        source = path
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             if im.width * im.height > MAX_PIXELS:
                 raise BadInput(f"{path}: image too large ({im.width}x{im.height}); resize it below {MAX_PIXELS:,} pixels")
             im = ImageOps.exif_transpose(im)
@@ -34,12 +41,16 @@ def load_image(path: str | Path) -> np.ndarray:
         raise BadInput(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, ...)") from exc
 
 
-def detect_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The largest frontal face as (x, y, w, h), or None."""
+@functools.lru_cache(maxsize=1)
+def _cascade():
     import cv2
 
-    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
-    faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+
+
+def detect_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The largest frontal face as (x, y, w, h), or None."""
+    faces = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
     if len(faces) == 0:
         return None
     x, y, w, h = max(faces, key=lambda f: f[2] * f[3])

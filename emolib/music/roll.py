@@ -68,7 +68,7 @@ class Track:
 
 
 def roll_to_midi(tracks: np.ndarray | Track | list[Track], tempo: float = 120.0):
-    """Roll(s) -> pretty_midi.PrettyMIDI at a constant tempo (quarter notes per minute)."""
+    """Roll(s) -> pretty_midi.PrettyMIDI at a constant tempo (quarter notes per minute), as long as the roll."""
     import pretty_midi
 
     if isinstance(tracks, np.ndarray):
@@ -84,6 +84,9 @@ def roll_to_midi(tracks: np.ndarray | Track | list[Track], tempo: float = 120.0)
             inst.notes.append(pretty_midi.Note(velocity=int(np.clip(vel[n.start], 1, 127)), pitch=n.pitch,
                                                start=n.start * seconds_per_step, end=n.end * seconds_per_step))
         pm.instruments.append(inst)
+    if pm.instruments:  # the piece lasts as long as its roll, even when it ends on a rest:
+        end = max(len(t.roll) for t in tracks) * seconds_per_step  # all-notes-off at the final barline
+        pm.instruments[0].control_changes.append(pretty_midi.ControlChange(123, 0, end))
     return pm
 
 

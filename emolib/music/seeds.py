@@ -69,7 +69,7 @@ def load_seed_bank(path: str | Path = SEED_BANK) -> list[Seed]:
     if _BANK is not None and Path(path) == SEED_BANK:
         return _BANK
     if not Path(path).is_file():
-        raise EmolibError(f"seed bank not found at {path}; rebuild it with `python scripts/train_gan.py`")
+        raise EmolibError(f"seed bank not found at {path}; rebuild it with `python scripts/train_gan.py --seed-bank` or reinstall emolib")
     with np.load(path, allow_pickle=False) as z:
         z = {k: z[k] for k in z.files}
     bank = [Seed(notes_to_roll([Note(*map(int, n)) for n in z["notes"][a:b]], SEGMENT_STEPS),

@@ -1,0 +1,136 @@
+"""The ipywidgets demo: upload a face (or pick the sample), choose bars and seed, press Compose.
+
+A thin layer over :func:`emolib.pipeline.compose`. :func:`run_demo` is the pure part (bytes in,
+result or friendly message out) and :class:`Demo` only moves values between it and the widgets,
+so tests drive the whole demo without a browser: set ``demo.upload.value``, call
+``demo.button.click()``, read ``demo.status.value``.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EmolibError
+from .pipeline import SAMPLE_FACE, Composition, compose
+
+MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
+SAMPLES = {"astronaut (bundled photo)": SAMPLE_FACE}
+UPLOAD = "my uploaded photo"
+
+
+@dataclass
+class DemoResult:
+    ok: bool
+    message: str  # what the user reads: the result, or what went wrong and what to do
+    composition: Composition | None = None
+    midi_path: Path | None = None
+    image: object = None  # the grayscale photo, for drawing the face box
+
+
+def _free_path(folder: Path, stem: str) -> Path:
+    """folder/stem.mid, or stem_1.mid, stem_2.mid ... : an earlier download is never overwritten."""
+    path, i = folder / f"{stem}.mid", 0
+    while path.exists():
+        i += 1
+        path = folder / f"{stem}_{i}.mid"
+    return path
+
+
+def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
+             center_fallback: bool = False, out_dir: str | Path = ".") -> DemoResult:
+    """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input."""
+    from .faces.detect import load_image
+
+    try:
+        if upload is not None and len(upload) > MAX_UPLOAD_BYTES:
+            raise EmolibError(f"the upload is {len(upload) / 1e6:.0f} MB; please use a photo under "
+                              f"{MAX_UPLOAD_BYTES // 1_000_000} MB")
+        if upload is not None and len(upload) == 0:
+            raise EmolibError("the uploaded file is empty")
+        source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
+        image = load_image(source)
+        result = compose(image=source, bars=int(bars), seed=int(seed), center_fallback=center_fallback)
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = _free_path(out_dir, f"emolib_{result.emotion}_seed{seed}_{bars}bars")
+        result.midi.write(str(path))
+    except EmolibError as exc:
+        msg = str(exc).replace("the uploaded file: ", "").replace("or allow a centre crop", "or tick 'centre crop'")
+        return DemoResult(False, f"Sorry: {msg}. Try another photo, or pick the bundled sample face.")
+    p = result.probabilities[result.classification.emotion]
+    return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}) -> {result.quadrant.code} "
+                            f"{result.emotion} music, {bars} bars, saved to {path}", result, path, image)
+
+
+class Demo:
+    """The widget layout; display it in a notebook cell (``Demo()`` as the last line)."""
+
+    def __init__(self, out_dir: str | Path = "."):
+        import ipywidgets as w
+
+        self.out_dir = Path(out_dir)
+        self.upload = w.FileUpload(accept="image/*", multiple=False, description="Upload face")
+        self.source = w.Dropdown(options=[*SAMPLES, UPLOAD], value=next(iter(SAMPLES)), description="Face")
+        self.bars = w.IntSlider(value=16, min=4, max=32, step=4, description="Bars")
+        self.seed = w.BoundedIntText(value=0, min=0, max=10_000, description="Seed")
+        self.fallback = w.Checkbox(value=False, description="centre crop if no face is found")
+        self.button = w.Button(description="Compose", button_style="primary", icon="music")
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.download = w.HTML()
+        self.result: DemoResult | None = None
+        self.upload.observe(lambda _: setattr(self.source, "value", UPLOAD), names="value")
+        self.button.on_click(self.compose)
+        self.widget = w.VBox([w.HBox([self.source, self.upload]), w.HBox([self.bars, self.seed]),
+                              w.HBox([self.fallback, self.button]),
+                              self.status, self.output, self.download])
+
+    def _upload_bytes(self) -> bytes | None:
+        if self.source.value != UPLOAD:
+            return None
+        if not self.upload.value:
+            return b""
+        return bytes(self.upload.value[-1]["content"])
+
+    def compose(self, _button=None) -> DemoResult:
+        """The Compose button's handler."""
+        self.button.disabled = True
+        self.status.value = "Composing..."
+        try:
+            upload = self._upload_bytes()
+            if upload == b"" and not self.upload.value:
+                result = DemoResult(False, "Please upload a photo first, or pick the bundled sample face.")
+            else:
+                result = run_demo(upload, sample=self.source.value, bars=self.bars.value, seed=self.seed.value,
+                                  center_fallback=self.fallback.value, out_dir=self.out_dir)
+        finally:
+            self.button.disabled = False
+        self.result = result
+        color = "#1a7f37" if result.ok else "#b42318"
+        self.status.value = f'<b style="color:{color}">{result.message}</b>'
+        self.output.clear_output()
+        self.download.value = ""
+        if result.ok:
+            self._show(result)
+        return result
+
+    def _show(self, result: DemoResult) -> None:
+        from IPython.display import Audio, display
+
+        from .viz import _plt, plot_composition
+
+        with self.output:
+            fig = plot_composition(result.composition, result.image)
+            display(fig)
+            _plt().close(fig)
+            wave, rate = result.composition.audio()
+            display(Audio(wave, rate=rate))
+        data = base64.b64encode(result.midi_path.read_bytes()).decode()
+        self.download.value = (f'<a download="{result.midi_path.name}" href="data:audio/midi;base64,{data}">'
+                               f"Download {result.midi_path.name}</a>")
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)

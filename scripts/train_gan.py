@@ -1,0 +1,55 @@
+"""Train MIDINet on the folk corpus (shipped) or on EMOPIA (never shipped: CC BY-NC-SA).
+
+    python scripts/train_gan.py --data folk --out emolib/assets/checkpoints/midinet_folk.pt
+    EMOLIB_DATA=/path/to/data python scripts/train_gan.py --data emopia --out runs/midinet_emopia.pt
+
+This is how the shipped checkpoint was made. --steps overrides GANConfig.steps; EMOLIB_FAST=1 gives
+the small configuration CI uses.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from emolib import gan
+from emolib.config import MusicConfig, load
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", choices=["folk", "emopia"], default="folk")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
+    ap.add_argument("--seed-bank", action="store_true",
+                    help="also rebuild the shipped seed bank (4-bar openings + chords) from the folk corpus")
+    args = ap.parse_args()
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise SystemExit(f"error: {out} exists; pass --force to overwrite it")
+    cfg = load(gan.GANConfig)
+    if args.steps:
+        cfg = replace(cfg, steps=args.steps)
+    if args.data == "folk":
+        from emolib.music.corpus import load_folk
+
+        melodies = load_folk(load(MusicConfig))
+        provenance = "music21 folk corpus (Essen, O'Neill 1850, Ryan's Mammoth), scripts/train_gan.py"
+        if args.seed_bank:
+            from emolib.music.seeds import build_seed_bank, save_seed_bank
+
+            print("seed bank ->", save_seed_bank(build_seed_bank(melodies)))
+    else:
+        from emolib.music.emopia import load_emopia
+
+        melodies = load_emopia(split="train")
+        provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_gan.py"
+    net = gan.fit(melodies, cfg)
+    h = net.history
+    print(f"{cfg.steps} steps in {h.seconds / 60:.1f} min; last D(x) {h.d_real[-1]:.2f} D(G(z)) {h.d_fake[-1]:.2f}")
+    print("->", gan.save(net, out, provenance=provenance))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The MIDINet GAN and the emotion-token transformer: the flaws of the earlier student version, as tests."""
+import numpy as np
+import pytest
+import torch
+
+from emolib import gan, transformer
+from emolib.music import tokens as tk
+from emolib.music.chords import Chord
+from emolib.music.corpus import Melody
+from emolib.emotion import quadrant
+from emolib.music.roll import notes_to_roll
+
+
+def _toy_melodies(n=24, bars=8, seed=0):
+    """Scale-wise melodies: major and dense for happy, minor and sparse for sad."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        emotion = "happy" if i % 2 else "sad"
+        scale = [0, 2, 4, 5, 7, 9, 11] if emotion == "happy" else [0, 2, 3, 5, 7, 8, 10]
+        step = 2 if emotion == "happy" else 8
+        notes = [(60 + scale[rng.integers(7)], t, t + step) for t in range(0, bars * 16, step)]
+        out.append(Melody(notes_to_roll(notes, bars * 16), 0, quadrant(emotion).mode, quadrant(emotion),
+                          chords=[Chord(0, emotion == "sad")] * bars))
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_gan():
+    data = gan.segment_pairs(_toy_melodies())
+    cfg = gan.GANConfig.fast()
+    return gan.train(gan.build(cfg), data, progress=False), data
+
+
+def test_segments_are_four_real_bars():
+    data = gan.segment_pairs(_toy_melodies(4))
+    assert data.cur.shape[1:] == (64, 128)  # 4 bars of 16 steps, not 1 bar
+
+
+def test_discriminator_learns_and_is_not_at_chance(trained_gan):
+    net, _ = trained_gan
+    h = net.history
+    assert np.mean(h.d_real[-5:]) - np.mean(h.d_fake[-5:]) > 0.1
+    assert min(h.feature_match) > 0  # MIDINet's feature matching is part of G's loss
+
+
+def test_joint_batch_lets_batchnorm_see_the_difference():
+    """Fed separately, a BatchNorm discriminator cannot see a shift of the whole batch; fed jointly it can."""
+    torch.manual_seed(0)
+    D = gan.Discriminator(df=8, fc=16).train()
+    y = torch.zeros(8, gan.Y_DIM)
+    real, fake = torch.rand(8, 64, 128), torch.rand(8, 64, 128) + 3.0
+    separate = (D(real, y)[0].mean() - D(fake, y)[0].mean()).abs().item()
+    pr, pf, _, _ = gan._judge(D, real, fake, y)
+    assert separate < 0.02 and (pr.mean() - pf.mean()).abs().item() > separate
+
+
+def test_binarize_is_hard_forward_and_passes_gradients():
+    p = torch.tensor([[[0.2, 0.7, 0.6], [0.1, 0.3, 0.2]]], requires_grad=True)
+    b = gan.binarize(p)
+    assert b.tolist() == [[[0, 1, 0], [0, 0, 0]]]  # top-1 above 0.5, else silence
+    b.sum().backward()
+    assert torch.all(p.grad == 1)
+
+
+def test_batchnorm_modules_kept_and_generation_deterministic(trained_gan, tmp_path):
+    net, data = trained_gan
+    path = gan.save(net, tmp_path / "g.pt")
+    G, cfg, _ = gan.load_generator(path)
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in G.modules())
+    chords = [Chord(0, False)] * 16
+    a = gan.generate(G, emotion="happy", seed_roll=data.cur[0], chords=chords, bars=16, seed=5)
+    b = gan.generate(G, emotion="happy", seed_roll=data.cur[0], chords=chords, bars=16, seed=5)
+    assert np.array_equal(a, b) and a.shape == (256, 128) and a.sum(axis=1).max() <= 1
+    assert not G.training and all(not m.training for m in G.modules())
+    silent = gan.generate(G, emotion="happy", seed_roll=data.cur[0], chords=chords, bars=8, threshold=1.01)
+    assert not silent[64:].any()  # the threshold makes silence possible
+
+
+def test_tokens_round_trip_random_melodies():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        t, notes = 0, []
+        while t < 8 * 16:
+            d = int(rng.integers(1, 9))
+            if rng.random() < 0.8:
+                notes.append((int(rng.integers(48, 85)), t, min(t + d, 128)))
+            t += d + int(rng.integers(0, 2))
+        roll = notes_to_roll(notes, 128)
+        ids = tk.roll_to_tokens(roll, [Chord(2, True)], 3)
+        assert np.array_equal(tk.tokens_to_roll(ids, 8), roll)
+
+
+def test_transformer_learns_and_generates_valid_melodies(tmp_path):
+    mel = _toy_melodies(16)
+    cfg = transformer.TransformerConfig.fast()
+    model, hist = transformer.train(mel, cfg, progress=False)
+    assert np.mean(hist.loss[-10:]) < 0.6 * hist.loss[0]
+    model, _ = transformer.load(transformer.save(model, tmp_path / "t.pt", history=hist))
+    chords = [Chord(0, False)] * 16
+    a = transformer.generate(model, emotion="happy", seed_roll=mel[1].roll[:64], chords=chords, bars=16, seed=3)
+    b = transformer.generate(model, emotion="happy", seed_roll=mel[1].roll[:64], chords=chords, bars=16, seed=3)
+    assert np.array_equal(a, b) and a.shape == (256, 128) and a.sum(axis=1).max() <= 1
+    assert np.array_equal(a[:64], mel[1].roll[:64]) and a[64:].any()
+    lo, hi = cfg.pitch_range
+    assert set(np.flatnonzero(a[64:].any(0))) <= set(range(lo, hi + 1))
+
+
+def test_compose_with_each_shipped_model_is_sixteen_bars_with_harmony():
+    from emolib.music.benchmark import judge
+    from emolib.pipeline import compose
+
+    for model in ("gan", "transformer"):
+        r = compose(emotion="sad", seed=0, model=model)
+        assert r.model == model and len(r.midi.instruments) == 2 and r.midi.instruments[1].notes
+        r.midi.write("/tmp/_emolib_test.mid")
+        row = judge("/tmp/_emolib_test.mid", "sad")
+        assert row["bars"] == 16 and row["qualified_note_rate"] >= 0.8
+
+
+def test_music_judge_learns_separable_features():
+    from emolib.music_emotion import CHANNELS, FRAMES, JudgeConfig, fit
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 40)
+    x = rng.random((160, CHANNELS, FRAMES)).astype(np.float32) * 0.2
+    x[np.arange(160), 12 + y, :] += 1.0  # each quadrant in its own octave band
+    split = np.arange(160) % 4
+    pick = lambda k: (x[split == k], y[split == k])  # noqa: E731
+    _, report = fit((x[split < 2], y[split < 2]), pick(2), pick(3), JudgeConfig(epochs=15))
+    assert report.accuracy > 0.9 and report.n_test == 40
+
+
+@pytest.mark.skipif("not __import__('emolib.music.emopia', fromlist=['x']).emopia_available()",
+                    reason="EMOPIA not found under $EMOLIB_DATA/emopia")
+def test_music_judge_on_emopia_official_split():
+    from emolib.music_emotion import train_on_emopia
+
+    _, report = train_on_emopia(progress=False)
+    assert report.n_test > 50 and report.accuracy > 0.35 and report.arousal_accuracy > 0.6

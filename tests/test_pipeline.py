@@ -1,0 +1,140 @@
+"""The end-to-end pipeline, the widget demo (driven without a browser) and the command line."""
+import datetime
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def _upload(name: str, content: bytes) -> tuple[dict]:
+    return ({"name": name, "type": "", "size": len(content), "content": memoryview(content),
+             "last_modified": datetime.datetime(2026, 1, 1)},)
+
+
+def _png(array: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_compose_from_sample_face_holds_everything():
+    from emolib.pipeline import compose
+
+    r = compose(seed=1)
+    assert r.classification is not None and r.box is not None and len(r.box) == 4
+    assert abs(sum(r.probabilities.values()) - 1) < 1e-6
+    assert r.quadrant.name == r.emotion and r.roll.shape == (16 * 16, 128)
+    assert len(r.midi.instruments) == 2 and abs(r.midi.get_end_time() - 16 * 4 * 60 / r.midi.get_tempo_changes()[1][0]) < 1e-6
+    wave, rate = r.audio()
+    assert rate > 0 and wave.ndim == 1 and np.abs(wave).max() > 0
+    again = compose(seed=1)
+    assert np.array_equal(again.roll, r.roll) and again.probabilities == r.probabilities
+
+
+def test_compose_given_emotion_skips_the_face():
+    from emolib.pipeline import compose
+
+    r = compose(emotion="sad", seed=0, bars=8)
+    assert r.classification is None and r.box is None and r.emotion == "sad" and r.roll.shape[0] == 8 * 16
+
+
+def test_upload_bytes_work_like_a_file(tmp_path):
+    from emolib.pipeline import SAMPLE_FACE, classify
+
+    a = classify(SAMPLE_FACE)
+    b = classify(SAMPLE_FACE.read_bytes())
+    assert a.probabilities == b.probabilities and a.box == b.box
+
+
+def test_widget_demo_composes_and_survives_bad_uploads(tmp_path):
+    from emolib.widgets import UPLOAD, Demo
+
+    demo = Demo(out_dir=tmp_path)
+    demo.button.click()  # the bundled sample face
+    assert demo.result.ok, demo.result.message
+    first = demo.result.midi_path
+    assert first.is_file() and "Download" in demo.download.value
+    demo.button.click()  # same settings again: a new file, the first one is kept
+    assert demo.result.midi_path != first and first.is_file()
+
+    bad = {
+        "notes.txt": (b"hello, not a photo", "not an image"),
+        "blank.png": (_png(np.full((120, 120), 128, np.uint8)), "no face"),
+        "huge.jpg": (b"\xff\xd8" + b"0" * 21_000_000, "MB"),
+    }
+    for name, (content, expected) in bad.items():
+        demo.upload.value = _upload(name, content)
+        assert demo.source.value == UPLOAD
+        demo.button.click()
+        assert not demo.result.ok and expected in demo.status.value, (name, demo.status.value)
+        assert not demo.button.disabled and demo.download.value == ""
+    demo.fallback.value = True  # centre crop instead of refusing a photo without a detectable face
+    demo.upload.value = _upload("blank.png", bad["blank.png"][0])
+    demo.button.click()
+    assert demo.result.ok, demo.result.message
+    demo.source.value = next(iter(__import__("emolib.widgets", fromlist=["SAMPLES"]).SAMPLES))
+    demo.button.click()
+    assert demo.result.ok
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "emolib", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--image", "missing.jpg"], "no such file"),
+    (["--emotion", "gloomy"], "invalid choice"),
+    (["--emotion", "sad", "--bars", "0"], "bars"),
+    (["--emotion", "sad", "--bars", "-4"], "bars"),
+])
+def test_cli_compose_bad_input_is_one_line_and_writes_nothing(tmp_path, args, expected):
+    out = tmp_path / "song.mid"
+    r = _cli("compose", *args, "--out", out, cwd=tmp_path)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and expected in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cli_text_file_as_image_and_unwritable_output(tmp_path):
+    text = tmp_path / "face.jpg"
+    text.write_text("just text")
+    r = _cli("compose", "--image", text, "--out", tmp_path / "a.mid")
+    assert r.returncode == 1 and "not an image" in r.stderr and not (tmp_path / "a.mid").exists()
+    r = _cli("compose", "--emotion", "calm", "--out", tmp_path / "no" / "such" / "dir" / "a.mid")
+    assert r.returncode != 0 and "not writable" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_wav_and_force(tmp_path):
+    mid, wav = tmp_path / "s.mid", tmp_path / "s.wav"
+    r = _cli("compose", "--emotion", "angry", "--bars", "4", "--out", mid, "--wav", wav)
+    assert r.returncode == 0, r.stderr
+    assert wav.read_bytes()[:4] == b"RIFF" and mid.stat().st_size > 0
+    before = mid.read_bytes()
+    r = _cli("compose", "--emotion", "happy", "--bars", "4", "--out", mid)
+    assert r.returncode != 0 and "--force" in r.stderr and mid.read_bytes() == before
+    r = _cli("compose", "--emotion", "happy", "--bars", "4", "--out", mid, "--force")
+    assert r.returncode == 0 and mid.read_bytes() != before
+
+
+def test_cli_classify_batches_json_lines_and_reports_bad_files(tmp_path):
+    import json
+
+    from emolib.pipeline import SAMPLE_FACE
+
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        (faces / f"f{i}.png").write_bytes(_png(rng.integers(0, 255, (48, 48), dtype=np.uint8)))
+    (faces / "broken.png").write_text("not a png")
+    r = _cli("classify", "--no-detect", "--image", faces, "--image", SAMPLE_FACE)
+    lines = [json.loads(l) for l in r.stdout.splitlines()]
+    assert r.returncode == 1 and "broken.png" in r.stderr and len(lines) == 6
+    for obj in lines:
+        assert set(obj) == {"image", "emotion", "probabilities", "box"}
+        assert abs(sum(obj["probabilities"].values()) - 1) < 1e-6
+    again = _cli("classify", "--no-detect", "--image", faces, "--image", SAMPLE_FACE)
+    assert again.stdout == r.stdout
