@@ -275,6 +275,6 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
     model = build_model(len(ckpt["classes"]), init=cfg["init"], image_size=cfg["image_size"], load_weights=False)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
     clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
-                         float(cfg.get("input_blur", 0.0)))
+                         float(cfg.get("input_blur") or 0.0))
     _CACHE[key] = clf
     return clf

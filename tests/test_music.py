@@ -78,3 +78,23 @@ def test_emopia_loader_on_tiny_files(tmp_path, recwarn):
     clips = load_emopia(tmp_path, split="train", progress=False)
     assert [c.quadrant.name for c in clips] == ["happy", "sad"]
     assert any("Q2_bad_0.mid" in str(w.message) for w in recwarn)
+
+
+def test_midi_lasts_as_long_as_its_roll_even_ending_on_a_rest():
+    roll = notes_to_roll([(60, 0, 8)], length=4 * 16)  # one note, then three and a half bars of rest
+    pm = roll_to_midi(roll, tempo=120)
+    assert abs(pm.get_end_time() - 4 * 4 * 0.5) < 1e-9
+    assert midi_to_roll(pm).shape[0] == 64
+
+
+def test_reference_table_separates_quadrants():
+    from emolib.emotion import quadrant
+    from emolib.music.benchmark import melody_rows, reference_table
+    from emolib.music.corpus import Melody
+
+    fast = notes_to_roll([(p, i * 2, i * 2 + 2) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72] * 4)])
+    slow = notes_to_roll([(p, i * 8, i * 8 + 8) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69])])
+    rows = melody_rows([Melody(fast, 0, "major", quadrant("happy")), Melody(slow, 9, "minor", quadrant("sad"))])
+    table = reference_table(rows)
+    assert table["happy"]["notes_per_beat"][0] == 2.0 and table["sad"]["notes_per_beat"][0] == 0.5
+    assert table["happy"]["minor_share"][0] == 0.0 and table["sad"]["minor_share"][0] == 1.0
