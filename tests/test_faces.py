@@ -87,6 +87,8 @@ def test_shipped_checkpoint_on_fer2013_test_split(fer_root):
     acc = scores(test.labels, clf.predict_proba(test.images).argmax(1), clf.classes)["accuracy"]
     stated = json.loads((Path(__file__).resolve().parents[1] / "emolib/assets/checkpoints/face_classifier.json").read_text())
     assert acc >= stated["test_accuracy_official"] - 0.01
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"{100 * stated['test_accuracy_official']:.1f} % accuracy" in readme  # the figure the README states
 
 
 def test_synthetic_faces_in_fer_format_round_trip(tmp_path):
