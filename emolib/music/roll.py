@@ -103,7 +103,7 @@ def seconds_to_quarters(pm, t: np.ndarray) -> np.ndarray:
 
 
 def midi_to_roll(pm, *, instruments: str = "all") -> np.ndarray:
-    """pretty_midi.PrettyMIDI -> roll on the beat grid (follows tempo changes; drums are skipped).
+    """pretty_midi.PrettyMIDI -> roll on the beat grid, as long as the file (tempo changes followed, drums skipped).
 
     instruments="all" merges every pitched track; "first" takes the first pitched track only.
     """
@@ -121,7 +121,8 @@ def midi_to_roll(pm, *, instruments: str = "all") -> np.ndarray:
         ends = to_step(np.array([n.end for n in inst.notes]))
         ends = np.maximum(ends, starts + 1)  # a note shorter than a sixteenth still sounds one step
         notes += [Note(n.pitch, int(s), int(e)) for n, s, e in zip(inst.notes, starts, ends)]
-    return notes_to_roll(notes)
+    length = int(to_step(np.array([pm.get_end_time()]))[0])  # a trailing rest is part of the piece
+    return notes_to_roll(notes, max([length] + [n.end for n in notes]))
 
 
 def skyline(roll: np.ndarray) -> np.ndarray:
