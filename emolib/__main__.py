@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--bars", type=int, default=16)
     c.add_argument("--model", default="gan", choices=["gan", "transformer"],
                    help="MIDINet GAN (default) or the emotion-token transformer")
+    c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
+                   "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
     c.add_argument("--out", required=True, help="MIDI file to write")
     c.add_argument("--wav", help="also write audio here")
     c.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             from .pipeline import compose
 
             out, wav = _check_out(args.out, args.force), _check_out(args.wav, args.force)
-            result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model)
+            result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
+                             checkpoint=args.checkpoint)
             _atomic_write(out, lambda tmp: result.midi.write(tmp))
             if wav:
                 from .music.audio import write_wav

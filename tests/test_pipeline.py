@@ -138,3 +138,11 @@ def test_cli_classify_batches_json_lines_and_reports_bad_files(tmp_path):
         assert abs(sum(obj["probabilities"].values()) - 1) < 1e-6
     again = _cli("classify", "--no-detect", "--image", faces, "--image", SAMPLE_FACE)
     assert again.stdout == r.stdout
+
+
+def test_cli_transformer_and_missing_checkpoint(tmp_path):
+    out = tmp_path / "t.mid"
+    r = _cli("compose", "--emotion", "calm", "--model", "transformer", "--bars", "8", "--out", out)
+    assert r.returncode == 0 and out.stat().st_size > 0, r.stderr
+    r = _cli("compose", "--emotion", "calm", "--checkpoint", tmp_path / "none.pt", "--out", tmp_path / "x.mid")
+    assert r.returncode == 1 and "checkpoint not found" in r.stderr and not (tmp_path / "x.mid").exists()
