@@ -152,13 +152,17 @@ def plot_probabilities(probs: dict[str, float], *, title: str = "Emotion probabi
     """Horizontal bars of class probabilities."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.5, 0.5 * len(probs) + 1))
+    _draw_probabilities(ax, probs, title)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_probabilities(ax, probs: dict[str, float], title: str) -> None:
     names = list(probs)
     ax.barh(names, [probs[k] for k in names], color=[QUADRANT_COLORS.get(k, "#777777") for k in names])
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 def plot_quadrant_plane(face_probs: dict[str, float] | None = None, *, point: tuple[float, float] | None = None,
@@ -166,23 +170,31 @@ def plot_quadrant_plane(face_probs: dict[str, float] | None = None, *, point: tu
     """The four quadrants with their emotions, and the face's expected (valence, arousal) as a star."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
-    for name, q in QUADRANTS.items():
-        ax.add_patch(plt.Rectangle((0 if q.valence > 0 else -1, 0 if q.arousal > 0 else -1), 1, 1,
-                                   color=QUADRANT_COLORS[name], alpha=0.18))
-        ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code}\n{name}", ha="center", va="center", fontsize=11)
     if face_probs is not None:
         point = valence_arousal(face_probs)
-    if point is not None:
-        ax.plot(*point, marker="*", markersize=18, color="black")
+    _draw_plane(ax, point, title)
     ax.axhline(0, color="k", lw=0.8)
     ax.axvline(0, color="k", lw=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_plane(ax, point: tuple[float, float] | None, title: str, *, highlight: str | None = None) -> None:
+    """The four coloured quadrants with their names, and a star at `point` (the chosen quadrant brighter)."""
+    plt = _plt()
+    for name, q in QUADRANTS.items():
+        alpha = 0.18 if highlight is None else 0.35 if name == highlight else 0.12
+        ax.add_patch(plt.Rectangle((0 if q.valence > 0 else -1, 0 if q.arousal > 0 else -1), 1, 1,
+                                   color=QUADRANT_COLORS[name], alpha=alpha))
+        ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code}\n{name}", ha="center", va="center",
+                fontsize=11 if highlight is None else 9)
+    if point is not None:
+        ax.plot(*point, marker="*", markersize=18 if highlight is None else 16, color="black")
     ax.set_xlim(-1, 1)
     ax.set_ylim(-1, 1)
     ax.set_xlabel("valence")
     ax.set_ylabel("arousal")
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 def plot_metric_distributions(rows: list[dict], metrics: list[str], *, hue: str = "quadrant", title: str = ""):
@@ -221,28 +233,13 @@ def plot_composition(result, image: np.ndarray | None = None):
             ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, color=QUADRANT_COLORS[result.emotion], lw=2))
         ax.set_title(f"face: {result.classification.emotion}")
         ax.axis("off")
-        ax = fig.add_subplot(grid[0, 1])
-        names = list(result.probabilities)
-        ax.barh(names, [result.probabilities[k] for k in names],
-                color=[QUADRANT_COLORS.get(k, "#777777") for k in names])
-        ax.set_xlim(0, 1)
-        ax.invert_yaxis()
-        ax.set_title("emotion probabilities")
+        _draw_probabilities(fig.add_subplot(grid[0, 1]), result.probabilities, "emotion probabilities")
         point = valence_arousal(result.probabilities)
     else:
         q = result.quadrant
         point = (0.5 * q.valence, 0.5 * q.arousal)
-    ax = fig.add_subplot(grid[0, 2])
-    for name, q in QUADRANTS.items():
-        ax.add_patch(plt.Rectangle((0 if q.valence > 0 else -1, 0 if q.arousal > 0 else -1), 1, 1,
-                                   color=QUADRANT_COLORS[name], alpha=0.35 if name == result.emotion else 0.12))
-        ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code} {name}", ha="center", va="center", fontsize=9)
-    ax.plot(*point, marker="*", markersize=16, color="black")
-    ax.set_xlim(-1, 1)
-    ax.set_ylim(-1, 1)
-    ax.set_xlabel("valence")
-    ax.set_ylabel("arousal")
-    ax.set_title(f"quadrant {result.quadrant.code}: {result.emotion}")
+    _draw_plane(fig.add_subplot(grid[0, 2]), point, f"quadrant {result.quadrant.code}: {result.emotion}",
+                highlight=result.emotion)
     ax = fig.add_subplot(grid[1, :])
     from .music.chords import accompaniment as accompaniment_roll
     from .music.render import STYLES
