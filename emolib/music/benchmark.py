@@ -54,22 +54,24 @@ def run(compose: Callable[[str, int], object], out_dir: str | Path, *, seeds: in
     return rows
 
 
+def _mean(rows: list[dict], key: str) -> float:
+    """Mean of a column over the rows that have it, skipping NaN (a piece with no notes); NaN if none."""
+    vals = [float(r[key]) for r in rows if key in r and not (isinstance(r[key], float) and np.isnan(r[key]))]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
 def summary(rows: list[dict], bars: int = 16) -> dict:
     """The four target figures, generation time, and whether every piece has the requested length."""
-    def mean(key, subset=rows):
-        vals = [r[key] for r in subset if not (isinstance(r[key], float) and np.isnan(r[key]))]
-        return float(np.mean(vals)) if vals else float("nan")
-
     high = [r for r in rows if quadrant(r["emotion"]).arousal > 0]
     low = [r for r in rows if quadrant(r["emotion"]).arousal < 0]
     out = {
         "pieces": len(rows),
-        "mode_match": mean("mode_match"),
-        "scale_consistency": mean("scale_consistency"),
-        "qualified_note_rate": mean("qualified_note_rate"),
-        "arousal_density_ratio": mean("note_density", high) / mean("note_density", low) if high and low else float("nan"),
+        "mode_match": _mean(rows, "mode_match"),
+        "scale_consistency": _mean(rows, "scale_consistency"),
+        "qualified_note_rate": _mean(rows, "qualified_note_rate"),
+        "arousal_density_ratio": _mean(high, "note_density") / _mean(low, "note_density") if high and low else float("nan"),
         "all_bars": all(abs(r["bars"] - bars) < 1e-6 for r in rows),
-        "seconds_per_piece": mean("seconds"),
+        "seconds_per_piece": _mean(rows, "seconds"),
     }
     out["meets_targets"] = bool(all(out[k] >= v for k, v in TARGETS.items()) and out["all_bars"])
     return out
@@ -151,7 +153,7 @@ def comparison_row(rows: list[dict]) -> dict:
     for key in ("pitch_class_entropy", "scale_consistency", "qualified_note_rate", "empty_beat_rate", "polyphony",
                 "note_density", "groove_consistency", "mode_match", "judge_match", "judge_arousal_match",
                 "judge_valence_match", "seconds"):
-        vals = [float(r[key]) for r in rows if key in r and not (isinstance(r[key], float) and np.isnan(r[key]))]
-        out[key] = round(float(np.mean(vals)), 3) if vals else None
+        value = _mean(rows, key)
+        out[key] = None if np.isnan(value) else round(value, 3)
     out["pieces"] = len(rows)
     return out
