@@ -53,17 +53,6 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
-def _check_out(path: str | None, force: bool) -> Path | None:
-    if path is None:
-        return None
-    out = Path(path)
-    if out.exists() and not force:
-        raise SystemExit(f"error: {out} exists; pass --force to overwrite it")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
-        raise SystemExit(f"error: cannot write {out}: folder {out.parent} is missing or not writable")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .errors import EmolibError
@@ -72,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compose":
             from .pipeline import compose
 
-            out, wav = _check_out(args.out, args.force), _check_out(args.wav, args.force)
+            from .config import check_output
+
+            out = check_output(args.out, args.force)
+            wav = check_output(args.wav, args.force) if args.wav else None
             result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
                              checkpoint=args.checkpoint)
             _atomic_write(out, lambda tmp: result.midi.write(tmp))

@@ -49,6 +49,16 @@ def checkpoints_dir() -> Path:
     return PACKAGE_DATA / "checkpoints"
 
 
+def check_output(path: str | Path, force: bool = False) -> Path:
+    """A file the command line may write: refused (one-line exit) if it exists without force, or its folder is unwritable."""
+    out = Path(path)
+    if out.exists() and not force:
+        raise SystemExit(f"error: {out} exists; pass --force to overwrite it")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise SystemExit(f"error: cannot write {out}: folder {out.parent} is missing or not writable")
+    return out
+
+
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch so a run can be repeated exactly."""
     random.seed(seed)

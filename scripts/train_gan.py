@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from pathlib import Path
 
 from emolib import gan
-from emolib.config import MusicConfig, load
+from emolib.config import MusicConfig, check_output, load
 
 
 def main() -> None:
@@ -25,9 +24,7 @@ def main() -> None:
     ap.add_argument("--seed-bank", action="store_true",
                     help="also rebuild the shipped seed bank (4-bar openings + chords) from the folk corpus")
     args = ap.parse_args()
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise SystemExit(f"error: {out} exists; pass --force to overwrite it")
+    out = check_output(args.out, args.force)
     cfg = load(gan.GANConfig)
     if args.steps:
         cfg = replace(cfg, steps=args.steps)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from emolib import transformer
-from emolib.config import MusicConfig, load
+from emolib.config import MusicConfig, check_output, load
 
 
 def main() -> None:
@@ -22,9 +21,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int)
     ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
     args = ap.parse_args()
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise SystemExit(f"error: {out} exists; pass --force to overwrite it")
+    out = check_output(args.out, args.force)
     cfg = load(transformer.TransformerConfig)
     if args.steps:
         cfg = replace(cfg, steps=args.steps)
