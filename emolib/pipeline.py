@@ -55,7 +55,7 @@ def classify_many(images: list, *, detect: bool = True, center_fallback: bool = 
     """Classify many images in batches; a bad image yields its BadInput in place, the others still count."""
     from tqdm.auto import tqdm
 
-    from .classifier import load_classifier
+    from .faces.classifier import load_classifier
     from .faces.detect import crop_face, load_image
 
     clf = load_classifier(checkpoint)
@@ -127,10 +127,10 @@ def checkpoint_path(model: str = "gan", checkpoint: str | Path | None = None) ->
 def _generator(model: str, path: str):
     """A loaded generator, kept for the next call (that is what makes a warm call fast)."""
     if model == "transformer":
-        from .transformer import load
+        from .music.transformer import load
 
         return load(path)[0]
-    from .gan import load_generator
+    from .music.gan import load_generator
 
     return load_generator(path)[0]
 
@@ -142,7 +142,7 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
 
     grid: the GAN's rhythmic grid in steps (default: the quadrant's style; 1 = the GAN's raw output).
     """
-    from . import gan, transformer
+    from .music import gan, transformer
     from .music.render import STYLES, render, snap_to_key
     from .music.seeds import choose_seed
 

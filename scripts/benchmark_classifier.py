@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from emolib.classifier import DEFAULT_CHECKPOINT, load_classifier, scores
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores
 from emolib.config import checkpoints_dir
 from emolib.faces.datasets import load_fer2013, load_image_folder, select_classes
 

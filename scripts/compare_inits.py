@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from emolib.config import FaceConfig, figures_dir, load
 from emolib.faces import load_faces
-from emolib.train_faces import fit_and_evaluate
+from emolib.faces.training import fit_and_evaluate
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     EMOLIB_DATA=/path/to/data python scripts/compare_models.py [--seeds 6] [--write]
 
 For each emotion and seed: a real folk tune rendered like the generated ones, a GAN piece and a
-transformer piece (16 bars). Each MIDI file is measured with every metric of emolib.metrics, its
+transformer piece (16 bars). Each MIDI file is measured with every metric of emolib.music.metrics, its
 mode is checked against the requested valence, and, when EMOPIA is present, the symbolic emotion
 classifier trained on EMOPIA's official split judges its quadrant. --write saves
 figures/04_comparison.json, which notebook 04 and the README show.
@@ -30,7 +30,7 @@ def main() -> None:
     from emolib.music.emopia import emopia_available
 
     if emopia_available():
-        from emolib.music_emotion import train_on_emopia
+        from emolib.music.judge import train_on_emopia
 
         judge, report = train_on_emopia()
         print(f"judge (EMOPIA official test split): 4Q {report.accuracy:.3f}, arousal {report.arousal_accuracy:.3f}, "

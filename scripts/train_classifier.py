@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from emolib.config import FaceConfig, load
 from emolib.faces.datasets import load_fer2013
-from emolib.train_faces import fit_and_evaluate, save_run
+from emolib.faces.training import fit_and_evaluate, save_run
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from emolib import gan
+from emolib.music import gan
 from emolib.config import MusicConfig, check_output, load
 
 

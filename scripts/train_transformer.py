@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emolib import transformer
+from emolib.music import transformer
 from emolib.config import MusicConfig, check_output, load
 
 

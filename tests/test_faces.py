@@ -40,7 +40,7 @@ def test_lite0_weights_are_really_imagenet():
     import torch
     import torch.nn.functional as F
 
-    from emolib.classifier import _lite0_shape, _lite0_weights_path
+    from emolib.faces.classifier import _lite0_shape, _lite0_weights_path
 
     m = _lite0_shape()
     m.load_state_dict(torch.load(_lite0_weights_path(), weights_only=True))
@@ -51,7 +51,7 @@ def test_lite0_weights_are_really_imagenet():
 
 
 def test_eval_is_deterministic_and_bn_kept():
-    from emolib.classifier import load_classifier
+    from emolib.faces.classifier import load_classifier
 
     clf = load_classifier()
     faces = np.random.default_rng(0).integers(0, 255, (3, 48, 48), dtype=np.uint8)
@@ -79,7 +79,7 @@ def test_shipped_checkpoint_on_fer2013_test_split(fer_root):
     import json
     from pathlib import Path
 
-    from emolib.classifier import load_classifier, scores
+    from emolib.faces.classifier import load_classifier, scores
     from emolib.faces.datasets import load_fer2013
 
     clf = load_classifier()

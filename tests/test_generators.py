@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from emolib import gan, transformer
+from emolib.music import gan, transformer
 from emolib.music import tokens as tk
 from emolib.music.chords import Chord
 from emolib.music.corpus import Melody
@@ -119,7 +119,7 @@ def test_compose_with_each_shipped_model_is_sixteen_bars_with_harmony():
 
 
 def test_music_judge_learns_separable_features():
-    from emolib.music_emotion import CHANNELS, FRAMES, JudgeConfig, fit
+    from emolib.music.judge import CHANNELS, FRAMES, JudgeConfig, fit
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), 40)
@@ -134,7 +134,7 @@ def test_music_judge_learns_separable_features():
 @pytest.mark.skipif("not __import__('emolib.music.emopia', fromlist=['x']).emopia_available()",
                     reason="EMOPIA not found under $EMOLIB_DATA/emopia")
 def test_music_judge_on_emopia_official_split():
-    from emolib.music_emotion import train_on_emopia
+    from emolib.music.judge import train_on_emopia
 
     _, report = train_on_emopia(progress=False)
     assert report.n_test > 50 and report.accuracy > 0.35 and report.arousal_accuracy > 0.6

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from emolib.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
+from emolib.music.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
 from emolib.music.chords import Chord, accompaniment, bar_chords, chord_vector
 from emolib.music.key import detect_key
 from emolib.music.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes, top_k

@@ -1,4 +1,4 @@
-"""Face datasets, detection and the embedded synthetic face set."""
+"""Faces: datasets, image loading and detection, the synthetic face set, the EfficientNet classifier and its training."""
 from __future__ import annotations
 
 

@@ -1,1 +1,1 @@
-"""Music: the piano-roll convention, MIDI, chords, audio and the melody datasets."""
+"""Music: the piano-roll convention, MIDI, chords, keys, datasets, rendering and audio, the GAN, the transformer, the emotion judge and the metrics."""

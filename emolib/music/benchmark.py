@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from ..emotion import EMOTIONS, quadrant
-from ..metrics import evaluate, notes_from_midi
+from .metrics import evaluate, notes_from_midi
 
 # Targets from issue 4 (the earlier student version: mode match 55%, scale consistency 0.80,
 # qualified-note rate 0.09, and "16 bars" that were 4).
@@ -83,7 +83,7 @@ def melody_rows(melodies, tempo: float | None = None) -> list[dict]:
     Melodies on the roll grid carry no performance tempo, so notes per second assume `tempo` (default
     120 bpm); ``notes_per_beat`` is the tempo-free measure of density.
     """
-    from ..metrics import notes_from_roll
+    from .metrics import notes_from_roll
 
     rows = []
     for m in melodies:
@@ -116,7 +116,7 @@ def reference_table(rows: list[dict]) -> dict[str, dict[str, tuple[float, float]
 
 def real_pieces(melodies, *, per_emotion: int = 6, bars: int = 16, seed: int = 0) -> dict[tuple[str, int], object]:
     """Real tunes rendered exactly as generated ones are (same styles, chords from the tune): the 'real' row."""
-    from ..music.render import render
+    from .render import render
 
     rng = np.random.default_rng(seed)
     out = {}
@@ -134,7 +134,7 @@ def add_judgement(rows: list[dict], judge) -> list[dict]:
     """Add the symbolic emotion classifier's verdict (quadrant, arousal, valence agreement) to each row."""
     import pretty_midi
 
-    from ..music_emotion import judge_midi
+    from .judge import judge_midi
 
     probs = judge_midi(judge, [pretty_midi.PrettyMIDI(r["path"]) for r in rows])
     for r, p in zip(rows, probs):

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import FaceConfig, checkpoints_dir
-from .errors import EmolibError
+from ..config import FaceConfig, checkpoints_dir
+from ..errors import EmolibError
 
 GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's RGB statistics averaged to one channel
 INITS = ("lite0", "imagenet", "random")

@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .emotion import EMOTIONS, quadrant
-from .music.chords import Chord, chord_vector
-from .music.corpus import Melody
-from .music.roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR
+from ..emotion import EMOTIONS, quadrant
+from .chords import Chord, chord_vector
+from .corpus import Melody
+from .roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR
 
 BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4 bars per segment
 Y_DIM = len(EMOTIONS) + 13 * BARS  # emotion one-hot + one chord per bar
@@ -314,7 +314,7 @@ def save(net: MidiNet, path: str | Path, *, provenance: str = "", metrics: dict 
 
 def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
     """Load a saved generator (weights_only: no arbitrary pickle)."""
-    from .errors import EmolibError
+    from ..errors import EmolibError
 
     if not Path(path).is_file():
         raise EmolibError(f"GAN checkpoint not found at {path}; train one with scripts/train_gan.py")
@@ -339,7 +339,7 @@ def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[
     tempo. The output is thresholded (so silence is possible), at most k pitches per step are kept
     (k=1: a melody), and consecutive steps of a pitch become one held note.
     """
-    from .music.roll import top_k
+    from .roll import top_k
 
     gen = torch.Generator().manual_seed(int(seed))
     n_segments = -(-bars // BARS)
@@ -361,7 +361,7 @@ def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[
 
 def fit(melodies: list[Melody], cfg: GANConfig | None = None, *, progress: bool = True) -> MidiNet:
     """Build MIDINet and train it on the labelled melodies' segment pairs."""
-    from .config import load
+    from ..config import load
 
     cfg = cfg or load(GANConfig)
     data = segment_pairs(melodies, cfg.hop_bars)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import FaceClassifier, History, build_model, save_checkpoint, scores, train
-from .config import FaceConfig, set_seed
-from .faces.datasets import FaceData, select_classes, stratified_cap, train_val_split
+from ..config import FaceConfig, set_seed
+from .datasets import FaceData, select_classes, stratified_cap, train_val_split
 
 
 @dataclass
@@ -37,7 +37,7 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     if cfg.input_blur is None:
         from dataclasses import replace
 
-        from .faces.datasets import matching_blur
+        from .datasets import matching_blur
 
         cfg = replace(cfg, input_blur=matching_blur(train_part.images, test_part.images))
     start = time.perf_counter()

@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .emotion import quadrant
-from .music import tokens as tk
-from .music.chords import ALL_CHORDS, Chord
-from .music.corpus import Melody
-from .music.roll import STEPS_PER_BAR
+from ..emotion import quadrant
+from . import tokens as tk
+from .chords import ALL_CHORDS, Chord
+from .corpus import Melody
+from .roll import STEPS_PER_BAR
 
 
 @dataclass
@@ -154,7 +154,7 @@ def train(melodies: list[Melody], cfg: TransformerConfig | None = None, *, val: 
     """Next-token training with quadrant-balanced batches, AdamW and a warm-up + cosine schedule."""
     from tqdm.auto import tqdm
 
-    from .config import load
+    from ..config import load
 
     cfg = cfg or load(TransformerConfig)
     torch.manual_seed(cfg.seed)
@@ -278,7 +278,7 @@ def save(model: EmotionTransformer, path: str | Path, *, history: TransformerHis
 
 def load(path: str | Path) -> tuple[EmotionTransformer, dict]:
     """A saved transformer (weights_only: no arbitrary pickle)."""
-    from .errors import EmolibError
+    from ..errors import EmolibError
 
     path = Path(path)
     if not path.is_file():
