@@ -98,3 +98,60 @@ def test_reference_table_separates_quadrants():
     table = reference_table(rows)
     assert table["happy"]["notes_per_beat"][0] == 2.0 and table["sad"]["notes_per_beat"][0] == 0.5
     assert table["happy"]["minor_share"][0] == 0.0 and table["sad"]["minor_share"][0] == 1.0
+
+
+def _harmonics(wave: np.ndarray, rate: int, f0: float = 440.0) -> list[float]:
+    """Spectral peaks at 2, 3 and 4 times f0, relative to the peak at f0 (a sine has none)."""
+    seg = wave[int(0.05 * rate):int(0.55 * rate)]
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg))))
+    freq = np.fft.rfftfreq(len(seg), 1 / rate)
+
+    def peak(f):
+        return spec[(freq > 0.97 * f) & (freq < 1.03 * f)].max()
+
+    return [peak(k * f0) / peak(f0) for k in (2, 3, 4)]
+
+
+def _one_note():
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes.append(pretty_midi.Note(velocity=90, pitch=69, start=0.0, end=1.0))  # A4, 440 Hz
+    pm.instruments.append(piano)
+    return pm
+
+
+def test_audio_is_a_real_piano_not_a_pure_tone():
+    from emolib.music.audio import renderer, synthesize
+
+    assert renderer().startswith("soundfont"), renderer()
+    wave, rate = synthesize(_one_note())
+    assert max(_harmonics(wave, rate)) > 0.05  # overtones a piano has
+    sine = _one_note().synthesize(fs=22050)  # the fallback, which this test must tell apart
+    assert max(_harmonics(sine, 22050)) < 1e-3
+
+
+def test_rendering_16_bars_takes_well_under_a_second():
+    import time
+
+    from emolib.music.audio import synthesize
+    from emolib.pipeline import compose
+
+    midi = compose(emotion="sad", bars=16).midi
+    synthesize(midi)  # the soundfont is read once
+    start = time.perf_counter()
+    wave, rate = synthesize(midi)
+    assert time.perf_counter() - start < 0.8
+    assert abs(len(wave) / rate - midi.get_end_time()) < 1.5
+
+
+def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
+    from emolib.music import audio
+
+    monkeypatch.setenv("EMOLIB_SOUNDFONT", "")
+    monkeypatch.setattr(audio, "find_soundfont", lambda: None)
+    audio._WARNED.clear()
+    wave, rate = audio.synthesize(_one_note())
+    err = capsys.readouterr().err
+    assert rate == audio.SAMPLE_RATE and wave.size and "sine synthesis" in err and len(err.strip().splitlines()) == 1
