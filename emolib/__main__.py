@@ -5,10 +5,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .emotion import EMOTIONS
+from .errors import EmolibError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,14 +17,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .pipeline import MAX_BARS, MAX_SEED
+
     p = _Parser(prog="python -m emolib", description="From a face to a melody.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("compose", help="compose a 16-bar melody with harmony for an emotion or a face photo")
-    c.add_argument("--emotion", choices=EMOTIONS)
-    c.add_argument("--image", help="a face photo (default: the bundled sample face)")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--bars", type=int, default=16)
-    c.add_argument("--model", default="gan", choices=["gan", "transformer"],
+    source = c.add_mutually_exclusive_group()
+    source.add_argument("--emotion", choices=EMOTIONS, type=str.lower)
+    source.add_argument("--image", help="a face photo (default: the bundled sample face)")
+    c.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}; the same seed gives the same music")
+    c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
+    c.add_argument("--model", default="gan", choices=["gan", "transformer"], type=str.lower,
                    help="MIDINet GAN (default) or the emotion-token transformer")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
                    "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
@@ -41,55 +44,54 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so a failure never leaves a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _compose(args) -> int:
+    from .output import check_target, write_files
+    from .pipeline import compose
+
+    out = check_target(args.out, args.force)  # refused before any work is done
+    wav = check_target(args.wav, args.force) if args.wav else None
+    if wav is not None and os.path.abspath(wav) == os.path.abspath(out):
+        raise EmolibError(f"--wav and --out both name {out}; give the audio its own file, e.g. {out.with_suffix('.wav')}")
+    result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
+                     checkpoint=args.checkpoint)
+    files = [(out, lambda tmp: result.midi.write(tmp))]
+    if wav is not None:
+        from .music.audio import write_wav
+
+        files.append((wav, lambda tmp: write_wav(tmp, *result.audio())))
+    write_files(files, force=args.force)
+    print(f"{result.emotion} ({result.mode}), {args.bars} bars -> {out}" + (f" and {wav}" if wav else ""))
+    return 0
+
+
+def _classify(args) -> int:
+    from .pipeline import expand_images, iter_classify
+
+    images = expand_images(args.image)
+    if not images:
+        raise EmolibError("no image files found in " + ", ".join(args.image))
+    failed = 0
+    for r in iter_classify(images, detect=not args.no_detect, progress=len(images) > 500):
+        if isinstance(r, Exception):
+            failed += 1
+            print(f"error: {r}", file=sys.stderr, flush=True)
+            print(json.dumps({"image": getattr(r, "image", None), "error": str(r)}), flush=True)
+            continue
+        print(json.dumps(r.as_json()), flush=True)
+    if failed:
+        print(f"{failed} of {len(images)} images could not be classified (see the error lines)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from .errors import EmolibError
-
     try:
         if args.command == "compose":
-            from .pipeline import compose
-
-            from .config import check_output
-
-            out = check_output(args.out, args.force)
-            wav = check_output(args.wav, args.force) if args.wav else None
-            result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
-                             checkpoint=args.checkpoint)
-            _atomic_write(out, lambda tmp: result.midi.write(tmp))
-            if wav:
-                from .music.audio import write_wav
-
-                _atomic_write(wav, lambda tmp: write_wav(tmp, *result.audio()))
-            print(f"{result.emotion} ({result.mode}), {args.bars} bars -> {out}")
-        elif args.command == "classify":
-            from .pipeline import classify_many, expand_images
-
-            images = expand_images(args.image)
-            if not images:
-                raise SystemExit("error: no image files found in " + ", ".join(args.image))
-            failed = 0
-            for r in classify_many(images, detect=not args.no_detect, progress=len(images) > 500):
-                if isinstance(r, Exception):
-                    failed += 1
-                    print(f"error: {r}", file=sys.stderr)
-                    continue
-                print(json.dumps({"image": r.image, "emotion": r.emotion, "probabilities": r.probabilities,
-                                  "box": r.box}))
-            if failed:
-                return 1
-        elif args.command == "train-classifier":
+            return _compose(args)
+        if args.command == "classify":
+            return _classify(args)
+        if args.command == "train-classifier":
             import runpy
 
             sys.argv = ["train_classifier", "--out", args.out]
@@ -97,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
                            run_name="__main__")
     except (EmolibError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
+        return 0
+    except OSError as exc:  # anything the checks above did not foresee still gets one line
+        print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if getattr(exc, "filename", None) else ""),
+              file=sys.stderr)
         return 1
     return 0
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .config import PACKAGE_DATA, checkpoints_dir
-from .emotion import quadrant
+from .emotion import music_emotion, quadrant, valence_arousal
 from .errors import BadInput
 
 SAMPLE_FACE = PACKAGE_DATA / "astronaut.jpg"  # scikit-image's astronaut photo (public domain, NASA)
@@ -23,7 +24,24 @@ class Classification:
     emotion: str  # the face label (happy, sad, angry, ...)
     probabilities: dict[str, float]
     box: tuple[int, int, int, int] | None
-    face: np.ndarray
+    face: np.ndarray  # the 48x48 crop the network saw
+
+    @property
+    def valence_arousal(self) -> tuple[float, float]:
+        """The face's point on Russell's plane: its classes' published points, weighted by probability."""
+        return valence_arousal(self.probabilities)
+
+    @property
+    def music_emotion(self) -> str:
+        """The music the face asks for: the quadrant its valence-arousal point falls in."""
+        return music_emotion(self.probabilities)
+
+    def as_json(self) -> dict:
+        """What `python -m emolib classify` prints for this image."""
+        v, a = self.valence_arousal
+        return {"image": self.image, "emotion": self.emotion, "probabilities": self.probabilities, "box": self.box,
+                "valence": v, "arousal": a, "quadrant": quadrant(self.music_emotion).code,
+                "music_emotion": self.music_emotion}
 
 
 def classify(image: str | Path | bytes, *, detect: bool = True, center_fallback: bool = False,
@@ -42,7 +60,11 @@ def expand_images(paths: list[str | Path]) -> list[Path]:
     """Paths as given, with each folder replaced by the image files inside it (sorted)."""
     out = []
     for p in map(Path, paths):
-        if p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except OSError:  # a name too long and the like: classify reports it on its own line
+            is_dir = False
+        if is_dir:
             out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
         else:
             out.append(p)
@@ -53,37 +75,49 @@ def classify_many(images: list, *, detect: bool = True, center_fallback: bool = 
                   checkpoint: str | Path | None = None, batch_size: int = 256,
                   progress: bool = False) -> list[Classification | BadInput]:
     """Classify many images in batches; a bad image yields its BadInput in place, the others still count."""
+    return list(iter_classify(images, detect=detect, center_fallback=center_fallback, checkpoint=checkpoint,
+                              batch_size=batch_size, progress=progress))
+
+
+def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = False,
+                  checkpoint: str | Path | None = None, batch_size: int = 64,
+                  progress: bool = False) -> Iterator[Classification | BadInput]:
+    """Like classify_many, but yields each result (in input order) as soon as its batch is done, so a long
+    run shows its results as it goes. Each BadInput names the image it is about."""
     from tqdm.auto import tqdm
 
     from .faces.classifier import load_classifier
     from .faces.detect import crop_face, load_image
 
     clf = load_classifier(checkpoint)
-    results: list = [None] * len(images)
+    done: list = []  # results of this batch, in order: Classification placeholders or BadInput
     pending: list[tuple[int, str, np.ndarray, tuple | None]] = []
 
     def flush():
-        if not pending:
-            return
-        probs = clf.predict_proba(np.stack([face for _, _, face, _ in pending])).astype(float)
-        probs /= probs.sum(axis=1, keepdims=True)
-        for (i, name, face, box), p in zip(pending, probs):
-            table = {c: float(v) for c, v in zip(clf.classes, p)}
-            results[i] = Classification(name, max(table, key=table.get), table, box, face)
-        pending.clear()
+        if pending:
+            probs = clf.predict_proba(np.stack([face for _, _, face, _ in pending])).astype(float)
+            probs /= probs.sum(axis=1, keepdims=True)
+            for (i, name, face, box), p in zip(pending, probs):
+                table = {c: float(v) for c, v in zip(clf.classes, p)}
+                done[i] = Classification(name, max(table, key=table.get), table, box, face)
+            pending.clear()
+        yield from done
+        done.clear()
 
-    for i, image in enumerate(tqdm(images, desc="faces", unit="img", disable=not progress, mininterval=1.0)):
+    for image in tqdm(images, desc="faces", unit="img", disable=not progress, mininterval=1.0):
         name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else str(image)
         try:
             face, box = crop_face(load_image(image), detect=detect, center_fallback=center_fallback)
         except BadInput as exc:
-            results[i] = exc
-            continue
-        pending.append((i, name, face, box if detect else None))
+            err = exc if name in str(exc) or name == "upload" else BadInput(f"{name}: {exc}")
+            err.image = name  # so a JSON line can name the file
+            done.append(err)
+        else:
+            pending.append((len(done), name, face, box if detect else None))
+            done.append(None)
         if len(pending) >= batch_size:
-            flush()
-    flush()
-    return results
+            yield from flush()
+    yield from flush()
 
 
 @dataclass
@@ -116,6 +150,27 @@ class Composition:
         return synthesize(self.midi)
 
 
+MAX_BARS = 256  # about 10 minutes of music at the slowest tempo; the transformer takes about 10 s for it
+GRIDS = (1, 2, 4, 8, 16)  # rhythmic grids that divide a 16-step bar
+MAX_SEED = 2**32 - 1
+
+
+def check_bars(bars) -> int:
+    """bars as an int in 1..MAX_BARS, or a BadInput that says so (True and 2.5 are not bar counts)."""
+    if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
+        raise BadInput(f"bars must be a whole number from 1 to {MAX_BARS}, got {bars!r}")
+    return int(bars)
+
+
+def check_seed(seed) -> int:
+    """A seed as an int in 0..2**32-1 (what numpy and torch both accept); None means 0."""
+    if seed is None:
+        return 0
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise BadInput(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
 def checkpoint_path(model: str = "gan", checkpoint: str | Path | None = None) -> Path:
     """The checkpoint a model composes with: the one given, else the shipped one."""
     if model not in MODELS:
@@ -140,21 +195,26 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
             grid: int | None = None) -> Composition:
     """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
 
+    Given both an image and an emotion, the face is still classified (the result shows it) and the
+    emotion overrides the music it asked for.
+
     grid: the GAN's rhythmic grid in steps (default: the quadrant's style; 1 = the GAN's raw output).
     """
     from .music import gan, transformer
     from .music.render import STYLES, render, snap_to_key
     from .music.seeds import choose_seed
 
-    if not isinstance(bars, int) or bars <= 0:
-        raise BadInput(f"bars must be a positive whole number, got {bars}")
+    bars = check_bars(bars)
+    seed = check_seed(seed)
+    if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or int(grid) not in GRIDS):
+        raise BadInput(f"grid must be one of {', '.join(map(str, GRIDS))} steps (1 = the GAN's raw output), got {grid!r}")
     path = checkpoint_path(model, checkpoint)
     result = None
-    if emotion is None:
+    if emotion is None or image is not None:  # both given: the face is shown, the emotion overrides it
         result = classify(SAMPLE_FACE if image is None else image, center_fallback=center_fallback)
-        emotion = result.emotion
+    if emotion is None:
+        emotion = result.music_emotion
     q = quadrant(emotion)
-    seed = 0 if seed is None else int(seed)
     rng = np.random.default_rng(seed)
     net = _generator(model, str(path))
     s = choose_seed(q.name, rng)

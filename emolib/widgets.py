@@ -8,10 +8,12 @@ so tests drive the whole demo without a browser: set ``demo.upload.value``, call
 from __future__ import annotations
 
 import base64
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EmolibError
+from .output import free_path, write_files
 from .pipeline import SAMPLE_FACE, Composition, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
@@ -26,15 +28,6 @@ class DemoResult:
     composition: Composition | None = None
     midi_path: Path | None = None
     image: object = None  # the grayscale photo, for drawing the face box
-
-
-def _free_path(folder: Path, stem: str) -> Path:
-    """folder/stem.mid, or stem_1.mid, stem_2.mid ... : an earlier download is never overwritten."""
-    path, i = folder / f"{stem}.mid", 0
-    while path.exists():
-        i += 1
-        path = folder / f"{stem}_{i}.mid"
-    return path
 
 
 def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
@@ -52,15 +45,23 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
         image = load_image(source)
         result = compose(image=source, bars=int(bars), seed=int(seed), center_fallback=center_fallback)
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = _free_path(out_dir, f"emolib_{result.emotion}_seed{seed}_{bars}bars")
-        result.midi.write(str(path))
-    except EmolibError as exc:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EmolibError(f"cannot create the output folder {out_dir} ({exc.strerror})") from None
+        path = free_path(out_dir, f"emolib_{result.emotion}_seed{seed}_{bars}bars", ".mid")
+        write_files([(path, lambda tmp: result.midi.write(tmp))])
+    except (EmolibError, ValueError) as exc:
         msg = str(exc).replace("the uploaded file: ", "").replace("or allow a centre crop", "or tick 'centre crop'")
         return DemoResult(False, f"Sorry: {msg}. Try another photo, or pick the bundled sample face.")
+    except Exception as exc:  # noqa: BLE001 - the demo must never be left stuck on "Composing..."
+        return DemoResult(False, f"Sorry, something went wrong ({type(exc).__name__}: {exc}). The demo still works: "
+                                 "try again, or another photo.")
     p = result.probabilities[result.classification.emotion]
-    return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}) -> {result.quadrant.code} "
-                            f"{result.emotion} music, {bars} bars, saved to {path}", result, path, image)
+    v, a = result.classification.valence_arousal
+    return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}), valence {v:+.2f}, arousal {a:+.2f} "
+                            f"-> {result.quadrant.code} {result.emotion} music, {bars} bars, saved to {path}",
+                      result, path, image)
 
 
 class Demo:
@@ -104,15 +105,17 @@ class Demo:
             else:
                 result = run_demo(upload, sample=self.source.value, bars=self.bars.value, seed=self.seed.value,
                                   center_fallback=self.fallback.value, out_dir=self.out_dir)
+            self.output.clear_output()
+            self.download.value = ""
+            if result.ok:
+                self._show(result)
+        except Exception as exc:  # noqa: BLE001 - showing the result failed: say so, stay usable
+            result = DemoResult(False, f"Sorry, the result could not be shown ({type(exc).__name__}: {exc}).")
         finally:
             self.button.disabled = False
         self.result = result
         color = "#1a7f37" if result.ok else "#b42318"
-        self.status.value = f'<b style="color:{color}">{result.message}</b>'
-        self.output.clear_output()
-        self.download.value = ""
-        if result.ok:
-            self._show(result)
+        self.status.value = f'<b style="color:{color}">{html.escape(result.message)}</b>'
         return result
 
     def _show(self, result: DemoResult) -> None:

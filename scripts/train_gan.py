@@ -12,7 +12,8 @@ import argparse
 from dataclasses import replace
 
 from emolib.music import gan
-from emolib.config import MusicConfig, check_output, load
+from emolib.config import MusicConfig, load
+from emolib.output import check_output
 
 
 def main() -> None:

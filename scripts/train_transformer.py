@@ -11,7 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 from emolib.music import transformer
-from emolib.config import MusicConfig, check_output, load
+from emolib.config import MusicConfig, load
+from emolib.output import check_output
 
 
 def main() -> None:

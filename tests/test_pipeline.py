@@ -132,9 +132,11 @@ def test_cli_classify_batches_json_lines_and_reports_bad_files(tmp_path):
     (faces / "broken.png").write_text("not a png")
     r = _cli("classify", "--no-detect", "--image", faces, "--image", SAMPLE_FACE)
     lines = [json.loads(l) for l in r.stdout.splitlines()]
-    assert r.returncode == 1 and "broken.png" in r.stderr and len(lines) == 6
-    for obj in lines:
-        assert set(obj) == {"image", "emotion", "probabilities", "box"}
+    assert r.returncode == 1 and "broken.png" in r.stderr and len(lines) == 7
+    failed = [obj for obj in lines if "error" in obj]
+    assert len(failed) == 1 and failed[0]["image"].endswith("broken.png")
+    for obj in (obj for obj in lines if "error" not in obj):
+        assert set(obj) == {"image", "emotion", "probabilities", "box", "valence", "arousal", "quadrant", "music_emotion"}
         assert abs(sum(obj["probabilities"].values()) - 1) < 1e-6
     again = _cli("classify", "--no-detect", "--image", faces, "--image", SAMPLE_FACE)
     assert again.stdout == r.stdout

@@ -19,11 +19,12 @@ def load_image(path: str | Path | bytes) -> np.ndarray:
 
     if isinstance(path, (bytes, bytearray, memoryview)):
         source, path = io.BytesIO(bytes(path)), "the uploaded file"
-    else:
+    elif isinstance(path, (str, Path)):
         path = Path(path)
-        if not path.is_file():
-            raise BadInput(f"{path}: no such file")
+        check_readable_file(path, "image")
         source = path
+    else:
+        raise BadInput(f"an image is a file path or the bytes of an upload, got {type(path).__name__}")
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with Image.open(source) as im:
@@ -35,10 +36,31 @@ def load_image(path: str | Path | bytes) -> np.ndarray:
                 arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1) * 255
                 return arr.astype(np.uint8)
             return np.asarray(im.convert("L"), dtype=np.uint8)
+    except PermissionError as exc:
+        raise BadInput(f"{path}: permission denied; make the file readable or copy it somewhere you can read") from exc
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         if isinstance(exc, Image.DecompressionBombError):
             raise BadInput(f"{path}: image too large; resize it below {MAX_PIXELS:,} pixels") from exc
         raise BadInput(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, ...)") from exc
+
+
+def check_readable_file(path: Path, what: str) -> None:
+    """A clear BadInput unless path is an existing regular file (not a folder, FIFO or device)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except PermissionError:
+        raise BadInput(f"{path}: permission denied; make the {what} readable") from None
+    except OSError as exc:  # a name too long, a loop of links, ...
+        raise BadInput(f"{str(path)[:80]}{'...' if len(str(path)) > 80 else ''}: cannot open ({exc.strerror}); "
+                       f"check the {what}'s path") from None
+    if stat.S_ISDIR(mode):
+        raise BadInput(f"{path} is a folder, not an {what} file; give one file")
+    if not stat.S_ISREG(mode):
+        raise BadInput(f"{path} is not a regular file (a device, pipe or socket); give an {what} file")
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,13 +70,28 @@ def _cascade():
     return cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
 
 
+DETECT_MAX_SIDE = 640  # faces are found on a copy at most this big (memory and time stay bounded)
+
+
 def detect_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
-    """The largest frontal face as (x, y, w, h), or None."""
-    faces = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    """The largest frontal face as (x, y, w, h) in gray's own pixels, or None.
+
+    A large photo is searched on a shrunken copy (at most DETECT_MAX_SIDE px a side) and the box is
+    scaled back: a 6000x6000 image otherwise costs OpenCV's cascade gigabytes and seconds.
+    """
+    h, w = gray.shape
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = gray
+    if scale < 1.0:
+        from PIL import Image
+
+        small = np.asarray(Image.fromarray(gray).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                        Image.BILINEAR))
+    faces = _cascade().detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
     if len(faces) == 0:
         return None
-    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
-    return int(x), int(y), int(w), int(h)
+    x, y, bw, bh = (int(round(v / scale)) for v in max(faces, key=lambda f: f[2] * f[3]))
+    return x, y, min(bw, w - x), min(bh, h - y)
 
 
 def crop_face(gray: np.ndarray, *, detect: bool = True, center_fallback: bool = False,

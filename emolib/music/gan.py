@@ -312,18 +312,17 @@ def save(net: MidiNet, path: str | Path, *, provenance: str = "", metrics: dict 
     return path
 
 
-def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
-    """Load a saved generator (weights_only: no arbitrary pickle)."""
-    from ..errors import EmolibError
+GAN_LIMITS = {"z_dim": (1, 1024), "gf": (1, 1024), "cf": (1, 512), "df": (1, 1024), "fc": (1, 8192)}
 
-    if not Path(path).is_file():
-        raise EmolibError(f"GAN checkpoint not found at {path}; train one with scripts/train_gan.py")
-    ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
-    cfg_dict = dict(ckpt["config"])
-    cfg_dict["transpose"] = tuple(cfg_dict["transpose"])
-    cfg = GANConfig(**cfg_dict)
+
+def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
+    """Load a saved generator (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
+    from .. import checkpoint
+
+    ckpt = checkpoint.read(path, "GAN", ("generator", "config"), "train one with scripts/train_gan.py")
+    cfg = checkpoint.config(GANConfig, ckpt["config"], path, "GAN", GAN_LIMITS, tuples=("transpose",))
     G = Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc)
-    G.load_state_dict(ckpt["generator"])
+    checkpoint.load_weights(G, ckpt["generator"], path, "GAN generator")
     return G.eval(), cfg, ckpt
 
 

@@ -276,16 +276,19 @@ def save(model: EmotionTransformer, path: str | Path, *, history: TransformerHis
     return path
 
 
+TRANSFORMER_LIMITS = {"n_layer": (1, 48), "n_head": (1, 64), "n_embd": (8, 4096), "block_size": (8, 8192)}
+
+
 def load(path: str | Path) -> tuple[EmotionTransformer, dict]:
-    """A saved transformer (weights_only: no arbitrary pickle)."""
+    """A saved transformer (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
+    from .. import checkpoint
     from ..errors import EmolibError
 
-    path = Path(path)
-    if not path.is_file():
-        raise EmolibError(f"transformer checkpoint not found at {path}; train one with scripts/train_transformer.py")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    cfg = dict(ckpt["config"])
-    cfg["transpose"], cfg["pitch_range"] = tuple(cfg["transpose"]), tuple(cfg["pitch_range"])
-    model = EmotionTransformer(TransformerConfig(**cfg))
-    model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+    ckpt = checkpoint.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
+    cfg = checkpoint.config(TransformerConfig, ckpt["config"], path, "transformer", TRANSFORMER_LIMITS,
+                            tuples=("transpose", "pitch_range"))
+    if cfg.n_embd % cfg.n_head:
+        raise EmolibError(f"{path}: its transformer config has n_embd={cfg.n_embd} not divisible by n_head={cfg.n_head}")
+    model = EmotionTransformer(cfg)
+    checkpoint.load_weights(model, ckpt["state_dict"], path, "transformer")
     return model.eval(), ckpt
