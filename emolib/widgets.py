@@ -1,4 +1,6 @@
-"""The ipywidgets demo: upload a face (or pick the sample), choose bars and seed, press Compose.
+"""The ipywidgets demo: upload a face (or pick the sample), choose the emotion (from the face, or any of the
+four), the model, bars and seed, press Compose; see the crop, the probabilities, the valence-arousal
+point and the roll, listen, and download the MIDI and the WAV.
 
 A thin layer over :func:`emolib.pipeline.compose`. :func:`run_demo` is the pure part (bytes in,
 result or friendly message out) and :class:`Demo` only moves values between it and the widgets,
@@ -12,6 +14,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from .emotion import EMOTIONS
 from .errors import EmolibError
 from .output import free_path, write_files
 from .pipeline import SAMPLE_FACE, Composition, compose
@@ -19,6 +22,7 @@ from .pipeline import SAMPLE_FACE, Composition, compose
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
 SAMPLES = {"astronaut (bundled photo)": SAMPLE_FACE}
 UPLOAD = "my uploaded photo"
+FROM_FACE = "from the face"
 
 
 @dataclass
@@ -28,11 +32,17 @@ class DemoResult:
     composition: Composition | None = None
     midi_path: Path | None = None
     image: object = None  # the grayscale photo, for drawing the face box
+    wav_path: Path | None = None
+    audio: tuple | None = None  # (waveform, sample_rate), rendered once for the player and the WAV
 
 
 def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
-             center_fallback: bool = False, out_dir: str | Path = ".") -> DemoResult:
-    """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input."""
+             center_fallback: bool = False, out_dir: str | Path = ".", emotion: str | None = None,
+             model: str = "gan") -> DemoResult:
+    """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
+
+    emotion: None (the face decides) or a music emotion that overrides the face's.
+    """
     from .faces.detect import load_image
 
     try:
@@ -43,14 +53,20 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
             raise EmolibError("the uploaded file is empty")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)
-        result = compose(image=source, bars=int(bars), seed=int(seed), center_fallback=center_fallback)
+        result = compose(image=source, emotion=emotion, bars=int(bars), seed=int(seed), model=model,
+                         center_fallback=center_fallback)
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EmolibError(f"cannot create the output folder {out_dir} ({exc.strerror})") from None
-        path = free_path(out_dir, f"emolib_{result.emotion}_seed{seed}_{bars}bars", ".mid")
-        write_files([(path, lambda tmp: result.midi.write(tmp))])
+        from .music.audio import write_wav
+
+        stem = f"emolib_{result.emotion}_{model}_seed{seed}_{bars}bars"
+        path = free_path(out_dir, stem, ".mid")
+        wav_path = free_path(out_dir, path.stem, ".wav")
+        audio = result.audio()
+        write_files([(path, lambda tmp: result.midi.write(tmp)), (wav_path, lambda tmp: write_wav(tmp, *audio))])
     except (EmolibError, ValueError) as exc:
         msg = str(exc).replace("the uploaded file: ", "").replace("or allow a centre crop", "or tick 'centre crop'")
         return DemoResult(False, f"Sorry: {msg}. Try another photo, or pick the bundled sample face.")
@@ -59,9 +75,10 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
                                  "try again, or another photo.")
     p = result.probabilities[result.classification.emotion]
     v, a = result.classification.valence_arousal
+    chosen = "you chose" if emotion else "->"
     return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}), valence {v:+.2f}, arousal {a:+.2f} "
-                            f"-> {result.quadrant.code} {result.emotion} music, {bars} bars, saved to {path}",
-                      result, path, image)
+                            f"{chosen} {result.quadrant.code} {result.emotion} music ({model}), {bars} bars, "
+                            f"saved as {path.name} and {wav_path.name}", result, path, image, wav_path, audio)
 
 
 class Demo:
@@ -76,6 +93,9 @@ class Demo:
         self.bars = w.IntSlider(value=16, min=4, max=32, step=4, description="Bars")
         self.seed = w.BoundedIntText(value=0, min=0, max=10_000, description="Seed")
         self.fallback = w.Checkbox(value=False, description="centre crop if no face is found")
+        self.emotion = w.Dropdown(options=[FROM_FACE, *EMOTIONS], value=FROM_FACE, description="Emotion")
+        self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value="gan",
+                                     description="Model")
         self.button = w.Button(description="Compose", button_style="primary", icon="music")
         self.status = w.HTML()
         self.output = w.Output()
@@ -83,8 +103,8 @@ class Demo:
         self.result: DemoResult | None = None
         self.upload.observe(lambda _: setattr(self.source, "value", UPLOAD), names="value")
         self.button.on_click(self.compose)
-        self.widget = w.VBox([w.HBox([self.source, self.upload]), w.HBox([self.bars, self.seed]),
-                              w.HBox([self.fallback, self.button]),
+        self.widget = w.VBox([w.HBox([self.source, self.upload]), w.HBox([self.emotion, self.model]),
+                              w.HBox([self.bars, self.seed]), w.HBox([self.fallback, self.button]),
                               self.status, self.output, self.download])
 
     def _upload_bytes(self) -> bytes | None:
@@ -104,7 +124,9 @@ class Demo:
                 result = DemoResult(False, "Please upload a photo first, or pick the bundled sample face.")
             else:
                 result = run_demo(upload, sample=self.source.value, bars=self.bars.value, seed=self.seed.value,
-                                  center_fallback=self.fallback.value, out_dir=self.out_dir)
+                                  center_fallback=self.fallback.value, out_dir=self.out_dir,
+                                  emotion=None if self.emotion.value == FROM_FACE else self.emotion.value,
+                                  model=self.model.value)
             self.output.clear_output()
             self.download.value = ""
             if result.ok:
@@ -127,11 +149,14 @@ class Demo:
             fig = plot_composition(result.composition, result.image)
             display(fig)
             _plt().close(fig)
-            wave, rate = result.composition.audio()
+            wave, rate = result.audio
             display(Audio(wave, rate=rate))
-        data = base64.b64encode(result.midi_path.read_bytes()).decode()
-        self.download.value = (f'<a download="{result.midi_path.name}" href="data:audio/midi;base64,{data}">'
-                               f"Download {result.midi_path.name}</a>")
+        links = []
+        for path, mime in ((result.midi_path, "audio/midi"), (result.wav_path, "audio/wav")):
+            data = base64.b64encode(path.read_bytes()).decode()
+            links.append(f'<a download="{html.escape(path.name)}" href="data:{mime};base64,{data}">'
+                         f"Download {html.escape(path.name)}</a>")
+        self.download.value = " &nbsp; ".join(links)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -58,8 +58,14 @@ def test_widget_demo_composes_and_survives_bad_uploads(tmp_path):
     assert demo.result.ok, demo.result.message
     first = demo.result.midi_path
     assert first.is_file() and "Download" in demo.download.value
+    assert demo.result.wav_path.read_bytes()[:4] == b"RIFF" and demo.download.value.count("Download") == 2
     demo.button.click()  # same settings again: a new file, the first one is kept
     assert demo.result.midi_path != first and first.is_file()
+    demo.emotion.value, demo.model.value = "calm", "transformer"  # override the face, switch the model
+    demo.button.click()
+    assert demo.result.ok and demo.result.composition.emotion == "calm" and demo.result.composition.model == "transformer"
+    assert demo.result.composition.classification is not None and "you chose" in demo.status.value
+    demo.emotion.value, demo.model.value = "from the face", "gan"
 
     bad = {
         "notes.txt": (b"hello, not a photo", "not an image"),
