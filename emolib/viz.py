@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import figures_dir
-from .emotion import QUADRANTS, valence_arousal
+from .emotion import QUADRANTS, VA_COORDINATES, quadrant, valence_arousal
 from .music.roll import STEPS_PER_BAR
 
 QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
@@ -31,11 +31,10 @@ def _plt():
     return plt
 
 
-def save_fig(fig, name: str, *, dpi: int = 110) -> Path:
-    """Save a figure as figures/<name>.png and return the path."""
+def save_fig(fig, name: str, *, dpi: int = 110) -> None:
+    """Save a figure as figures/<name>.png (returns nothing, so a notebook cell never echoes a machine's path)."""
     path = figures_dir() / (name if name.endswith(".png") else f"{name}.png")
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
 
 
 def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
@@ -148,6 +147,30 @@ def plot_counts(counts: dict[str, int], *, title: str = "", colors: dict[str, st
     return fig
 
 
+def plot_choices(runs: dict[str, dict], keys: dict[str, str], *, title: str = "", xlabel: str = "validation accuracy"):
+    """Grouped horizontal bars: one group per variant (runs), one bar per measure (keys: run key -> legend)."""
+    plt = _plt()
+    names = list(runs)
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(names) * len(keys) / 1.6 + 1.4))
+    height = 0.8 / len(keys)
+    for j, (key, label) in enumerate(keys.items()):
+        values = [runs[n][key] for n in names]
+        ys = np.arange(len(names)) + j * height
+        ax.barh(ys, values, height=height, label=label)
+        for y, v in zip(ys, values):
+            ax.text(v + 0.003, y, f"{v:.3f}", va="center", fontsize=7)
+    ax.set_yticks(np.arange(len(names)) + 0.4 - height / 2, names, fontsize=8)
+    lo = min(runs[n][k] for n in names for k in keys)
+    ax.set_xlim(max(0.0, lo - 0.08), min(1.0, max(runs[n][k] for n in names for k in keys) + 0.05))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_probabilities(probs: dict[str, float], *, title: str = "Emotion probabilities"):
     """Horizontal bars of class probabilities."""
     plt = _plt()
@@ -159,28 +182,35 @@ def plot_probabilities(probs: dict[str, float], *, title: str = "Emotion probabi
 
 def _draw_probabilities(ax, probs: dict[str, float], title: str) -> None:
     names = list(probs)
-    ax.barh(names, [probs[k] for k in names], color=[QUADRANT_COLORS.get(k, "#777777") for k in names])
+    colors = [QUADRANT_COLORS[quadrant(k).name] if k in VA_COORDINATES or k in QUADRANTS else "#777777" for k in names]
+    ax.barh(names, [probs[k] for k in names], color=colors)
+    for i, k in enumerate(names):
+        ax.text(min(probs[k] + 0.02, 0.8), i, f"{probs[k]:.2f}", va="center", fontsize=8)
     ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
     ax.invert_yaxis()
     ax.set_title(title)
 
 
 def plot_quadrant_plane(face_probs: dict[str, float] | None = None, *, point: tuple[float, float] | None = None,
-                        title: str = "Russell's valence-arousal plane"):
-    """The four quadrants with their emotions, and the face's expected (valence, arousal) as a star."""
+                        labels: list[str] | None = None, title: str = "Russell's valence-arousal plane"):
+    """The four quadrants with their emotions, the face labels' published points (labels, or those of
+    face_probs), and the face's probability-weighted (valence, arousal) as a star."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    fig, ax = plt.subplots(figsize=(4.6, 4.6))
     if face_probs is not None:
         point = valence_arousal(face_probs)
-    _draw_plane(ax, point, title)
+    _draw_plane(ax, point, title, labels=labels if labels is not None else list(face_probs) if face_probs else None)
     ax.axhline(0, color="k", lw=0.8)
     ax.axvline(0, color="k", lw=0.8)
     fig.tight_layout()
     return fig
 
 
-def _draw_plane(ax, point: tuple[float, float] | None, title: str, *, highlight: str | None = None) -> None:
-    """The four coloured quadrants with their names, and a star at `point` (the chosen quadrant brighter)."""
+def _draw_plane(ax, point: tuple[float, float] | None, title: str, *, highlight: str | None = None,
+                labels: list[str] | None = None) -> None:
+    """The four coloured quadrants with their names, each face label's published point (dots), and a star
+    at `point`, the probability-weighted mean of those points (the chosen quadrant drawn brighter)."""
     plt = _plt()
     for name, q in QUADRANTS.items():
         alpha = 0.18 if highlight is None else 0.35 if name == highlight else 0.12
@@ -188,12 +218,17 @@ def _draw_plane(ax, point: tuple[float, float] | None, title: str, *, highlight:
                                    color=QUADRANT_COLORS[name], alpha=alpha))
         ax.text(0.5 * q.valence, 0.5 * q.arousal, f"{q.code}\n{name}", ha="center", va="center",
                 fontsize=11 if highlight is None else 9)
+    for label in labels or []:
+        if label in VA_COORDINATES:
+            v, a = VA_COORDINATES[label]
+            ax.plot(v, a, "o", color="dimgray", markersize=4)
+            ax.annotate(label, (v, a), fontsize=7, color="dimgray", xytext=(3, 3), textcoords="offset points")
     if point is not None:
         ax.plot(*point, marker="*", markersize=18 if highlight is None else 16, color="black")
-    ax.set_xlim(-1, 1)
-    ax.set_ylim(-1, 1)
-    ax.set_xlabel("valence")
-    ax.set_ylabel("arousal")
+    ax.set_xlim(-1.1, 1.1)
+    ax.set_ylim(-1.1, 1.1)
+    ax.set_xlabel("valence (unpleasant - pleasant)")
+    ax.set_ylabel("arousal (calm - excited)")
     ax.set_title(title)
 
 
@@ -233,13 +268,21 @@ def plot_composition(result, image: np.ndarray | None = None):
             ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, color=QUADRANT_COLORS[result.emotion], lw=2))
         ax.set_title(f"face: {result.classification.emotion}")
         ax.axis("off")
-        _draw_probabilities(fig.add_subplot(grid[0, 1]), result.probabilities, "emotion probabilities")
+        if image is not None:  # what the network sees: the 48x48 grayscale crop
+            inset = ax.inset_axes([0.70, 0.0, 0.30, 0.30])
+            inset.imshow(result.classification.face, cmap="gray", vmin=0, vmax=255)
+            inset.set_xticks([])
+            inset.set_yticks([])
+            inset.set_title("48x48 crop", fontsize=7)
+        _draw_probabilities(fig.add_subplot(grid[0, 1]), result.probabilities, "face: class probabilities")
         point = valence_arousal(result.probabilities)
+        labels = list(result.probabilities)
     else:
         q = result.quadrant
-        point = (0.5 * q.valence, 0.5 * q.arousal)
-    _draw_plane(fig.add_subplot(grid[0, 2]), point, f"quadrant {result.quadrant.code}: {result.emotion}",
-                highlight=result.emotion)
+        point, labels = (0.5 * q.valence, 0.5 * q.arousal), None
+    _draw_plane(fig.add_subplot(grid[0, 2]), point,
+                f"(v, a) = ({point[0]:+.2f}, {point[1]:+.2f}) -> {result.quadrant.code} {result.emotion}",
+                highlight=result.emotion, labels=labels)
     ax = fig.add_subplot(grid[1, :])
     from .music.chords import accompaniment as accompaniment_roll
     from .music.render import STYLES
@@ -317,5 +360,22 @@ def plot_curves(curves: dict[str, list[float]], *, xlabel: str = "step", x: dict
     ax.legend()
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_va_points(points: np.ndarray, labels: list[str], *, title: str = "Faces on Russell's plane",
+                   per_label: int = 150):
+    """Faces' valence-arousal points (N, 2), one colour per true label, over the four quadrants."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 5.2))
+    _draw_plane(ax, None, title)
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(0)
+    for name in dict.fromkeys(labels.tolist()):
+        idx = np.flatnonzero(labels == name)
+        idx = rng.choice(idx, min(per_label, len(idx)), replace=False)
+        ax.scatter(points[idx, 0], points[idx, 1], s=8, alpha=0.6, label=f"true {name}")
+    ax.legend(fontsize=7, loc="lower left", ncol=2)
     fig.tight_layout()
     return fig

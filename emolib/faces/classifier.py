@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import FaceConfig, checkpoints_dir
+from .. import checkpoint
 from ..errors import EmolibError
 
 GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's RGB statistics averaged to one channel
@@ -128,13 +129,20 @@ def lr_at(step: int, total: int, cfg: FaceConfig) -> float:
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for uint8 faces (N, H, W), in eval mode, batched, deterministic."""
+def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: int = 256, *,
+                  flip: bool = False) -> np.ndarray:
+    """Class probabilities for uint8 faces (N, H, W), in eval mode, batched, deterministic.
+
+    flip: average with the mirrored face (test-time augmentation that is still deterministic).
+    """
     model.eval()
     out = []
     for i in range(0, len(images), batch_size):
-        logits = model(normalize(images[i:i + batch_size], size))
-        out.append(torch.softmax(logits.float(), dim=1).numpy())
+        x = normalize(images[i:i + batch_size], size)
+        p = torch.softmax(model(x).float(), dim=1)
+        if flip:
+            p = 0.5 * (p + torch.softmax(model(x.flip(-1)).float(), dim=1))
+        out.append(p.numpy())
     return np.concatenate(out) if out else np.zeros((0, model._fc.out_features))
 
 
@@ -163,6 +171,7 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     val_f1: list[float] = field(default_factory=list)
+    val_acc_no_flip: list[float] = field(default_factory=list)  # the same model without flip averaging
     lr: list[float] = field(default_factory=list)
     images_per_second: float = 0.0
     best_epoch: int = 0
@@ -177,7 +186,8 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
     gen = torch.Generator().manual_seed(cfg.seed)
     k = int(max(train_y.max(), val_y.max()) + 1)
     counts = np.bincount(train_y, minlength=k).astype(float)
-    weight = torch.tensor(counts.sum() / (k * np.maximum(counts, 1)), dtype=torch.float32)  # imbalance
+    weight = torch.tensor((counts.sum() / (k * np.maximum(counts, 1))) ** cfg.class_weight_power,
+                          dtype=torch.float32)  # imbalance: rare classes (disgust) count more
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
@@ -197,7 +207,7 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, cfg)
             logits = model(x)
-            loss = F.cross_entropy(logits, y, weight=weight, label_smoothing=0.05)
+            loss = F.cross_entropy(logits, y, weight=weight, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -207,7 +217,9 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y).sum().item()
             bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / busy:.0f}")
-        probs = predict_proba(model, val_x, cfg.image_size)
+        probs = predict_proba(model, val_x, cfg.image_size, flip=cfg.flip_tta)
+        plain = probs if not cfg.flip_tta else predict_proba(model, val_x, cfg.image_size)
+        hist.val_acc_no_flip.append(float((plain.argmax(1) == val_y).mean()))
         val_loss = float(F.nll_loss(torch.log(torch.as_tensor(probs) + 1e-9), torch.as_tensor(val_y)))
         s = scores(val_y, probs.argmax(1), classes)
         hist.train_loss.append(loss_sum / len(train_y))
@@ -248,14 +260,10 @@ class FaceClassifier:
     classes: tuple[str, ...]
     image_size: int
     metrics: dict = field(default_factory=dict)
-    input_blur: float = 0.0  # see FaceConfig.input_blur
+    flip_tta: bool = False  # see FaceConfig.flip_tta
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
-        if self.input_blur > 0:
-            import cv2
-
-            faces = np.stack([cv2.GaussianBlur(np.ascontiguousarray(f), (0, 0), self.input_blur) for f in faces])
-        return predict_proba(self.model, faces, self.image_size)
+        return predict_proba(self.model, faces, self.image_size, flip=self.flip_tta)
 
 
 _CACHE: dict[str, FaceClassifier] = {}
@@ -267,14 +275,20 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
     key = str(path.resolve())
     if key in _CACHE:
         return _CACHE[key]
-    if not path.is_file():
-        raise EmolibError(f"classifier checkpoint not found at {path}; train one with "
-                          "`python -m emolib train-classifier` or reinstall emolib")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = checkpoint.read(path, "face classifier", ("state_dict", "classes", "config"),
+                           "train one with scripts/train_classifier.py or reinstall emolib")
+    classes = ckpt["classes"]
+    if not isinstance(classes, list) or not 2 <= len(classes) <= 64 or not all(isinstance(c, str) for c in classes):
+        raise EmolibError(f"{path}: its class list is not 2-64 names")
     cfg = ckpt["config"]
-    model = build_model(len(ckpt["classes"]), init=cfg["init"], image_size=cfg["image_size"], load_weights=False)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
+    if not isinstance(cfg, dict) or cfg.get("init") not in INITS:
+        raise EmolibError(f"{path}: its config does not name a known start ({', '.join(INITS)})")
+    size = cfg.get("image_size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 512:
+        raise EmolibError(f"{path}: its config sets image_size={size!r}, outside 16..512")
+    model = build_model(len(classes), init=cfg["init"], image_size=size, load_weights=False)
+    checkpoint.load_weights(model, ckpt["state_dict"], path, "face classifier")
     clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
-                         float(cfg.get("input_blur") or 0.0))
+                         bool(cfg.get("flip_tta", False)))
     _CACHE[key] = clf
     return clf

@@ -31,12 +31,14 @@ class FaceData:
     labels: np.ndarray  # (N,) int64 index into classes
     classes: tuple[str, ...]
     split: np.ndarray  # (N,) "train" / "test" (the dataset's own split)
+    rows: np.ndarray | None = None  # (N,) FER2013's csv row of each face (aligns the FER+ labels), if known
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, mask: np.ndarray) -> "FaceData":
-        return FaceData(self.images[mask], self.labels[mask], self.classes, self.split[mask])
+        return FaceData(self.images[mask], self.labels[mask], self.classes, self.split[mask],
+                        None if self.rows is None else self.rows[mask])
 
     def of_split(self, name: str) -> "FaceData":
         return self.subset(self.split == name)
@@ -55,7 +57,7 @@ def select_classes(data: FaceData, classes: tuple[str, ...] | list[str]) -> Face
     remap = np.full(len(data.classes), -1)
     remap[old] = np.arange(len(classes))
     sub = data.subset(keep)
-    return FaceData(sub.images, remap[sub.labels].astype(np.int64), tuple(classes), sub.split)
+    return FaceData(sub.images, remap[sub.labels].astype(np.int64), tuple(classes), sub.split, sub.rows)
 
 
 def train_val_split(data: FaceData, fraction: float, seed: int = 0) -> tuple[FaceData, FaceData]:
@@ -108,17 +110,22 @@ def load_fer2013_csv(path: str | Path) -> FaceData:
             split.append(SPLIT_PREFIXES[usage])
     if not images:
         raise DatasetNotFound(f"{path} holds no images.")
-    return FaceData(np.stack(images), np.array(labels, np.int64), FER_CLASSES, np.array(split))
+    return FaceData(np.stack(images), np.array(labels, np.int64), FER_CLASSES, np.array(split),
+                    np.arange(len(images)))
 
 
 def _read_gray(path: Path, size: int) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        im = im.convert("L")
-        if im.size != (size, size):
-            im = im.resize((size, size), Image.BILINEAR)
-        return np.asarray(im, dtype=np.uint8)
+    try:
+        with Image.open(path) as im:
+            im = im.convert("L")
+            if im.size != (size, size):
+                im = im.resize((size, size), Image.BILINEAR)
+            return np.asarray(im, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DatasetNotFound(f"{path} is not a readable image ({type(exc).__name__}); the dataset copy is "
+                              f"damaged: delete that file or unpack the dataset again.") from exc
 
 
 def load_image_folder(root: str | Path, *, size: int = 48, classes: tuple[str, ...] | None = None,
@@ -135,38 +142,40 @@ def load_image_folder(root: str | Path, *, size: int = 48, classes: tuple[str, .
             f"{root}/train/happy/*.jpg and {root}/test/happy/*.jpg exist (or point EMOLIB_DATA at its parent)."
         )
     split_dirs = [d for d in ("train", "test") if (root / d).is_dir()]
-    files: list[tuple[Path, str, str]] = []  # (path, class, split)
+    files: list[tuple[Path, str, str, int]] = []  # (path, class, split, FER2013 row or -1)
     for split_name in split_dirs or [None]:
         base = root / split_name if split_name else root
         for class_dir in sorted(p for p in base.iterdir() if p.is_dir()):
             for f in sorted(class_dir.iterdir()):
                 if f.suffix.lower() in IMAGE_SUFFIXES:
-                    prefix = f.name.split("_", 1)[0]
-                    files.append((f, class_dir.name.lower(), SPLIT_PREFIXES.get(prefix, split_name or "train")))
+                    prefix, _, rest = f.stem.partition("_")
+                    row = int(rest) if prefix in SPLIT_PREFIXES and rest.isdigit() else -1
+                    files.append((f, class_dir.name.lower(), SPLIT_PREFIXES.get(prefix, split_name or "train"), row))
     if not files:
         raise DatasetNotFound(
             f"No images under {root}. Expected {root}/<train|test>/<class>/*.png|jpg (FER2013 from {FER_URL})."
         )
-    found = sorted({c for _, c, _ in files})
+    found = sorted({c for _, c, _, _ in files})
     if classes is None:
         classes = tuple(c for c in FER_CLASSES if c in found) + tuple(c for c in found if c not in FER_CLASSES)
-    key = hashlib.sha1(f"{root.resolve()}|{len(files)}|{size}|{files[-1][0].name}|{classes}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"v2|{root.resolve()}|{len(files)}|{size}|{files[-1][0].name}|{classes}".encode()).hexdigest()[:16]
     cached = cache_dir() / f"faces_{key}.npz"
     if cache and cached.is_file():
         z = np.load(cached)
-        return FaceData(z["images"], z["labels"], tuple(z["classes"].tolist()), z["split"])
+        return FaceData(z["images"], z["labels"], tuple(z["classes"].tolist()), z["split"], z["rows"])
     files = [t for t in files if t[1] in classes]
     iterator = files
     if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(files, desc=f"reading {root.name}", unit="img", mininterval=1.0)
-    images = np.stack([_read_gray(f, size) for f, _, _ in iterator])
-    labels = np.array([classes.index(c) for _, c, _ in files], np.int64)
-    split = np.array([s for _, _, s in files])
-    data = FaceData(images, labels, tuple(classes), split)
+    images = np.stack([_read_gray(f, size) for f, _, _, _ in iterator])
+    labels = np.array([classes.index(c) for _, c, _, _ in files], np.int64)
+    split = np.array([s for _, _, s, _ in files])
+    rows = np.array([r for _, _, _, r in files], np.int64)
+    data = FaceData(images, labels, tuple(classes), split, rows)
     if cache:
-        np.savez_compressed(cached, images=images, labels=labels, classes=np.array(classes), split=split)
+        np.savez_compressed(cached, images=images, labels=labels, classes=np.array(classes), split=split, rows=rows)
     return data
 
 
@@ -177,6 +186,10 @@ def load_fer2013(root: str | Path | None = None, **kwargs) -> FaceData:
         return load_fer2013_csv(root / "fer2013.csv")
     if root.suffix == ".csv":
         return load_fer2013_csv(root)
+    if root.is_dir() and (root / "train").is_dir() != (root / "test").is_dir():
+        have, lack = ("train", "test") if (root / "train").is_dir() else ("test", "train")
+        raise DatasetNotFound(f"FER2013 at {root} is partial: it has {have}/ but no {lack}/. Unpack the whole "
+                              f"archive from {FER_URL} so that {root}/train/<class>/ and {root}/test/<class>/ exist.")
     return load_image_folder(root, classes=FER_CLASSES, **kwargs)
 
 
@@ -186,25 +199,40 @@ def fer2013_available(root: str | Path | None = None) -> bool:
     return (root / "fer2013.csv").is_file() or (root / "train").is_dir()
 
 
-def sharpness(images: np.ndarray) -> float:
-    """Mean absolute horizontal pixel difference: about 14 for sharp 48x48 faces, under 5 for blurred ones."""
-    return float(np.abs(np.diff(np.asarray(images, dtype=np.float32), axis=2)).mean())
+FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt",
+                   "unknown", "NF")
+FERPLUS_TO_FER = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
+                  "anger": "angry", "disgust": "disgust", "fear": "fear"}  # contempt has no FER2013 class
+FERPLUS_URL = "Microsoft's FERPlus repository (fer2013new.csv)"
 
 
-def matching_blur(train_images: np.ndarray, other_images: np.ndarray, *, max_sigma: float = 5.0) -> float:
-    """The Gaussian sigma that makes `other_images` as sharp as the training images (0 if they already are).
+def load_ferplus_votes(path: str | Path | None = None) -> np.ndarray:
+    """FER+ (Barsoum et al. 2016): ten annotators' votes per FER2013 row, (35887, 10) in FERPLUS_COLUMNS order."""
+    path = Path(path) if path else data_root() / "fer2013" / "fer2013new.csv"
+    if path.is_dir():
+        path = path / "fer2013new.csv"
+    if not path.is_file():
+        raise DatasetNotFound(f"FER+ labels not found at {path}. Get fer2013new.csv from {FERPLUS_URL} and put it "
+                              f"beside FER2013's train/ and test/ folders.")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not set(FERPLUS_COLUMNS) <= set(reader.fieldnames):
+            raise DatasetNotFound(f"{path} is not FER+'s csv: expected the columns {', '.join(FERPLUS_COLUMNS)}.")
+        try:
+            return np.array([[int(row[c] or 0) for c in FERPLUS_COLUMNS] for row in reader], np.int64)
+        except ValueError as exc:
+            raise DatasetNotFound(f"{path}: a vote count is not a whole number ({exc}).") from exc
 
-    Uses pixels only, never labels. FER2013's copy in ../shared/data has a blurred training split, so
-    sharp test faces and real photos must be blurred by this much before the classifier sees them.
-    """
-    import cv2
 
-    target = sharpness(train_images[:3000])
-    sample = np.asarray(other_images[:1000])
-    if sharpness(sample) <= target * 1.2:
-        return 0.0
-    for sigma in np.arange(0.25, max_sigma + 1e-9, 0.25):
-        blurred = np.stack([cv2.GaussianBlur(np.ascontiguousarray(f), (0, 0), float(sigma)) for f in sample])
-        if sharpness(blurred) <= target:
-            return float(sigma)
-    return max_sigma
+def ferplus_majority(votes: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
+    """Each row's FER+ majority label as an index into classes, or -1 (no single majority, a class outside
+    classes such as contempt, 'unknown', or not a face): the usual FER+ majority-vote protocol."""
+    cols = [FERPLUS_COLUMNS.index(k) for k, v in FERPLUS_TO_FER.items() if v in classes]
+    names = [FERPLUS_TO_FER[FERPLUS_COLUMNS[c]] for c in cols]
+    top = votes.max(axis=1)
+    winner = votes.argmax(axis=1)
+    unique = (votes == top[:, None]).sum(axis=1) == 1
+    out = np.full(len(votes), -1, np.int64)
+    for c, name in zip(cols, names):
+        out[(winner == c) & unique & (top > 0)] = classes.index(name)
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,30 +21,60 @@ class FaceRun:
     test_probs: np.ndarray
     test_data: FaceData
     seconds: float
-    cfg: FaceConfig  # as used (input_blur measured when it was None)
+    cfg: FaceConfig  # as used (classes filled in when they were None)
 
 
-def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> FaceRun:
-    """Select classes, carve validation from train, train, then score once on the official test split."""
-    set_seed(cfg.seed)
+def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceData, FaceData, FaceData]:
+    """(cfg with its classes filled in, train, validation, test): validation is carved from the training
+    split only; with cfg.labels == "ferplus" the training faces take their FER+ majority label (faces with
+    none are dropped) while validation and test keep the dataset's own labels, the ones we are judged on."""
+    cfg = replace(cfg, classes=tuple(cfg.classes or data.classes))
     data = select_classes(data, cfg.classes)
     train_part, val_part = train_val_split(data, cfg.val_fraction, seed=cfg.seed)
+    if cfg.labels == "ferplus":
+        train_part = ferplus_relabel(train_part)
+    elif cfg.labels != "fer2013":
+        raise ValueError(f"labels must be 'fer2013' or 'ferplus', got {cfg.labels!r}")
     train_part = stratified_cap(train_part, cfg.max_train, seed=cfg.seed)
     val_part = stratified_cap(val_part, None if cfg.max_train is None else max(60, cfg.max_train // 5), cfg.seed)
     test_part = stratified_cap(data.of_split("test"), cfg.max_test, seed=cfg.seed)
+    return cfg, train_part, val_part, test_part
+
+
+def ferplus_relabel(data: FaceData, votes_path: str | Path | None = None) -> FaceData:
+    """The same faces under their FER+ majority-vote labels; faces without one are left out."""
+    from .datasets import ferplus_majority, load_ferplus_votes
+
+    if data.rows is None or (data.rows < 0).any():
+        raise ValueError("FER+ labels need FER2013's row numbers (the csv, or files named <Usage>_<row>.png)")
+    labels = ferplus_majority(load_ferplus_votes(votes_path)[data.rows], data.classes)
+    keep = labels >= 0
+    out = data.subset(keep)
+    out.labels = labels[keep]
+    return out
+
+
+def fit_on_validation(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> tuple[FaceClassifier, History]:
+    """Train and score on validation only (for choosing settings; the test split is not touched)."""
+    set_seed(cfg.seed)
+    cfg, train_part, val_part, _ = training_splits(data, cfg)
+    model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
+    model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
+                        cfg, progress=progress)
+    return FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta), hist
+
+
+def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> FaceRun:
+    """Carve validation from train, train, then score once on the official test split."""
+    set_seed(cfg.seed)
+    cfg, train_part, val_part, test_part = training_splits(data, cfg)
     if len(test_part) == 0:
         raise ValueError("this dataset has no test split; lay it out as train/ and test/ folders")
-    if cfg.input_blur is None:
-        from dataclasses import replace
-
-        from .datasets import matching_blur
-
-        cfg = replace(cfg, input_blur=matching_blur(train_part.images, test_part.images))
     start = time.perf_counter()
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
                         cfg, progress=progress)
-    clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size, input_blur=cfg.input_blur)
+    clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta)
     probs = clf.predict_proba(test_part.images)
     test = scores(test_part.labels, probs.argmax(1), tuple(cfg.classes))
     test["n_train"], test["n_val"], test["n_test"] = len(train_part), len(val_part), len(test_part)
