@@ -112,6 +112,9 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
             err = exc if name in str(exc) or name == "upload" else BadInput(f"{name}: {exc}")
             err.image = name  # so a JSON line can name the file
             done.append(err)
+            if not pending:  # nothing waits for the network: report it now
+                yield from flush()
+                continue
         else:
             pending.append((len(done), name, face, box if detect else None))
             done.append(None)
@@ -150,7 +153,7 @@ class Composition:
         return synthesize(self.midi)
 
 
-MAX_BARS = 256  # about 10 minutes of music at the slowest tempo; the transformer takes about 10 s for it
+MAX_BARS = 256  # about 15 minutes of music at the slowest tempo; the transformer takes about 20 s for it
 GRIDS = (1, 2, 4, 8, 16)  # rhythmic grids that divide a 16-step bar
 MAX_SEED = 2**32 - 1
 
