@@ -148,23 +148,24 @@ def plot_counts(counts: dict[str, int], *, title: str = "", colors: dict[str, st
 
 
 def plot_choices(runs: dict[str, dict], keys: dict[str, str], *, title: str = "", xlabel: str = "validation accuracy"):
-    """Grouped horizontal bars: one group per variant (runs), one bar per measure (keys: run key -> legend)."""
+    """Grouped horizontal bars: one group per variant (runs), one bar per measure (keys: run key -> legend).
+    A measure a variant does not have (None) gets no bar."""
     plt = _plt()
     names = list(runs)
-    fig, ax = plt.subplots(figsize=(8, 0.55 * len(names) * len(keys) / 1.6 + 1.4))
+    fig, ax = plt.subplots(figsize=(8, 0.36 * len(names) * len(keys) + 1.8))
     height = 0.8 / len(keys)
+    values = [v for n in names for k in keys if (v := runs[n].get(k)) is not None]
     for j, (key, label) in enumerate(keys.items()):
-        values = [runs[n][key] for n in names]
-        ys = np.arange(len(names)) + j * height
-        ax.barh(ys, values, height=height, label=label)
-        for y, v in zip(ys, values):
+        ys = [i + j * height for i, n in enumerate(names) if runs[n].get(key) is not None]
+        vs = [runs[n][key] for n in names if runs[n].get(key) is not None]
+        ax.barh(ys, vs, height=height, label=label)
+        for y, v in zip(ys, vs):
             ax.text(v + 0.003, y, f"{v:.3f}", va="center", fontsize=7)
     ax.set_yticks(np.arange(len(names)) + 0.4 - height / 2, names, fontsize=8)
-    lo = min(runs[n][k] for n in names for k in keys)
-    ax.set_xlim(max(0.0, lo - 0.08), min(1.0, max(runs[n][k] for n in names for k in keys) + 0.05))
+    ax.set_xlim(max(0.0, min(values) - 0.08), min(1.0, max(values) + 0.05))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(keys))
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -8,8 +8,8 @@ Three views of the same official test faces (PublicTest + PrivateTest):
     classes (the task of the earlier student version);
   - all classes against the FER+ majority vote (Barsoum et al. 2016) where fer2013new.csv is present
     (faces with no single majority, contempt, unknown or not-a-face are left out, as in that protocol).
---write records the result beside the shipped checkpoint (face_classifier.json), which the README and
-notebook 02 quote and a test checks.
+--write records the result beside the checkpoint (face_classifier.json for the shipped one), which the
+README and notebook 02 quote and a test checks.
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def main() -> None:
                        "per_class": s["per_class"], "confusion": s["confusion"], "classes": s["classes"]}
     print(f"inference: {batched_ms:.2f} ms per face batched, {single_ms:.1f} ms one face at a time (2 CPU threads)")
     if args.write:  # keep what training recorded (history, provenance), update the measured figures
-        path = (checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")
+        path = Path(args.checkpoint or checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")
         old = json.loads(path.read_text()) if path.is_file() else {}
         path.write_text(json.dumps({**{k: v for k, v in old.items() if k in ("history", "provenance", "config",
                                                                               "best_epoch", "train_seconds",
