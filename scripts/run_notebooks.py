@@ -3,7 +3,8 @@
     python scripts/run_notebooks.py [notebooks/02_emotion_classifier.ipynb ...] [--timeout 1200]
 
 Each notebook is executed in place (fast mode unless EMOLIB_FAST is set otherwise), then its stored
-outputs are cleaned: progress bars keep only their final line, widget views keep their text form and
+outputs are cleaned: progress bars keep only their final line, audio players over 150 kB are
+dropped (run the cell to listen), widget views keep their text form and
 no widget state is stored, and no output shows this machine's folders. tests/test_notebooks.py checks
 the stored notebooks for exactly these things.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET = "application/vnd.jupyter.widget-view+json"
+MAX_AUDIO_CHARS = 150_000  # embedded audio players above this are dropped (megabytes of base64 nobody can play on GitHub)
 
 
 def final_lines(text: str) -> str:
@@ -37,6 +39,8 @@ def clean(nb, machine_paths: list[str]) -> None:
                 if not out["text"].strip():
                     continue
             data = out.get("data", {})
+            if "<audio" in data.get("text/html", "") and len(data["text/html"]) > MAX_AUDIO_CHARS:
+                out["data"] = data = {"text/plain": "[audio player: run this cell to listen]"}
             if WIDGET in data:
                 data.pop(WIDGET)
                 if not data or set(data) == {"text/plain"} and re.search(r"\d+%\|", data.get("text/plain", "")):
@@ -63,6 +67,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="*")
     ap.add_argument("--timeout", type=int, default=1200)
+    ap.add_argument("--clean-only", action="store_true", help="clean the stored outputs without executing")
     args = ap.parse_args()
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     os.environ.setdefault("EMOLIB_FAST", "1")
@@ -70,8 +75,9 @@ def main() -> None:
     for path in paths:
         print(f"running {path.name} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        if not args.clean_only:
+            NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
         clean(nb, machine)
         nbformat.write(nb, path)
         print(f"  {path.name}: {path.stat().st_size / 1e3:.0f} kB", flush=True)
