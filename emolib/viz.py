@@ -4,7 +4,6 @@ Every function returns the matplotlib Figure; :func:`save_fig` writes it to ``fi
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 

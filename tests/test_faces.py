@@ -181,8 +181,6 @@ def test_flip_averaging_is_deterministic_and_mirror_symmetric():
 
 
 def test_batched_inference_is_fast():
-    import time
-
     from emolib.faces.classifier import load_classifier
 
     clf = load_classifier()
