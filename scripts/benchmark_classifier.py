@@ -18,11 +18,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 from emolib.config import checkpoints_dir
-from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores
-from emolib.faces.datasets import FaceData, ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores_among
+from emolib.faces.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
 
 THREE = ("happy", "sad", "angry")
 
@@ -36,23 +35,6 @@ def table(name: str, s: dict) -> str:
     lines += ["", "confusion (rows true, columns predicted): " + ", ".join(s["classes"]), ""]
     lines += ["    " + " ".join(f"{x:5d}" for x in row) for row in s["confusion"]]
     return "\n".join(lines)
-
-
-def evaluate(test: FaceData, probs: np.ndarray, classes: tuple[str, ...], keep: tuple[str, ...] | None = None,
-             labels: np.ndarray | None = None) -> dict:
-    """scores() on test faces, optionally only those labelled one of `keep`, deciding among `keep` alone."""
-    y = test.labels if labels is None else labels
-    mask = y >= 0
-    cols = list(range(len(classes)))
-    if keep:
-        cols = [classes.index(c) for c in keep]
-        mask &= np.isin(y, cols)
-    remap = {c: i for i, c in enumerate(cols)}
-    y_true = np.array([remap[v] for v in y[mask]])
-    y_pred = probs[mask][:, cols].argmax(1)
-    s = scores(y_true, y_pred, tuple(classes[c] for c in cols))
-    s["n"] = int(mask.sum())
-    return s
 
 
 def main() -> None:
@@ -74,13 +56,13 @@ def main() -> None:
     single_ms = 1000 * (time.perf_counter() - start) / 50
     result = {"classes": list(clf.classes), "flip_tta": clf.flip_tta, "n_test": len(test),
               "ms_per_face_batched": round(batched_ms, 2), "ms_per_face_single": round(single_ms, 2)}
-    views = {"all": evaluate(test, probs, clf.classes)}
+    views = {"all": scores_among(test.labels, probs, clf.classes)}
     if set(THREE) <= set(clf.classes):
-        views["happy_sad_angry"] = evaluate(test, probs, clf.classes, keep=THREE)
+        views["happy_sad_angry"] = scores_among(test.labels, probs, clf.classes, keep=THREE)
     votes_path = Path(args.data or data_path()) / "fer2013new.csv" if not str(args.data or "").endswith(".csv") else None
     if votes_path is not None and votes_path.is_file() and test.rows is not None and (test.rows >= 0).all():
         majority = ferplus_majority(load_ferplus_votes(votes_path)[test.rows], clf.classes)
-        views["ferplus_majority"] = evaluate(test, probs, clf.classes, labels=majority)
+        views["ferplus_majority"] = scores_among(majority, probs, clf.classes)
     titles = {"all": f"{len(clf.classes)} classes, FER2013 official test labels",
               "happy_sad_angry": "happy / sad / angry, FER2013 official test labels",
               "ferplus_majority": f"{len(clf.classes)} classes, FER+ majority-vote labels of the same faces"}

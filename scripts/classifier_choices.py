@@ -15,10 +15,9 @@ import json
 import time
 from dataclasses import asdict, replace
 
-import numpy as np
 
 from emolib.config import FaceConfig, figures_dir
-from emolib.faces.classifier import predict_proba
+from emolib.faces.classifier import predict_proba, scores_among
 from emolib.faces.datasets import load_fer2013
 from emolib.faces.training import fit_on_validation, training_splits
 
@@ -35,14 +34,6 @@ VARIANTS = {  # name: the one setting it changes
     "FER+ majority labels for training": {"labels": "ferplus"},
     "happy/sad/angry only": {"classes": THREE},
 }
-
-
-def three_class_accuracy(probs: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]) -> float:
-    """Accuracy on the faces labelled happy/sad/angry, deciding among those three classes only."""
-    cols = [classes.index(c) for c in THREE]
-    mask = np.isin(labels, cols)
-    pred = np.array(cols)[probs[mask][:, cols].argmax(1)]
-    return float((pred == labels[mask]).mean())
 
 
 def main() -> None:
@@ -69,7 +60,7 @@ def main() -> None:
                       # seven-class accuracy: not defined for a model of fewer classes
                       "val_acc": float((with_flip.argmax(1) == val.labels).mean()) if len(cfg.classes) == 7 else None,
                       "val_acc_no_flip": float((plain.argmax(1) == val.labels).mean()) if len(cfg.classes) == 7 else None,
-                      "val_acc_happy_sad_angry": three_class_accuracy(with_flip, val.labels, cfg.classes),
+                      "val_acc_happy_sad_angry": scores_among(val.labels, with_flip, cfg.classes, THREE)["accuracy"],
                       "val_acc_curve": hist.val_acc, "minutes": round((time.perf_counter() - start) / 60, 1)}
         r = runs[name]
         seven = "-" if r["val_acc"] is None else f"{r['val_acc']:.3f} (no flip {r['val_acc_no_flip']:.3f})"

@@ -164,6 +164,19 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, classes: tuple[str, ...]) -> 
             "per_class": per_class, "confusion": cm.tolist(), "classes": list(classes)}
 
 
+def scores_among(labels: np.ndarray, probs: np.ndarray, classes: tuple[str, ...],
+                 keep: tuple[str, ...] | None = None) -> dict:
+    """scores() on the faces whose label (an index, -1 = none) is one of `keep` (default: every class),
+    deciding among `keep` alone; adds "n", the number of faces scored."""
+    cols = [classes.index(c) for c in keep] if keep else list(range(len(classes)))
+    mask = np.isin(labels, cols)
+    remap = {c: i for i, c in enumerate(cols)}
+    y_true = np.array([remap[v] for v in labels[mask]], dtype=np.int64)
+    s = scores(y_true, probs[mask][:, cols].argmax(1), tuple(classes[c] for c in cols))
+    s["n"] = int(mask.sum())
+    return s
+
+
 @dataclass
 class History:
     train_loss: list[float] = field(default_factory=list)
