@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
     c.add_argument("--model", default="gan", choices=["gan", "transformer"], type=str.lower,
                    help="MIDINet GAN (default) or the emotion-token transformer")
+    c.add_argument("--opening", default="seed", metavar="{seed,scratch,FILE.mid}",
+                   help="how the piece starts: 4 bars of a real tune from the seed bank (default), 'scratch' "
+                        "(the model writes from the first bar), or your own MIDI file (its first 4 bars)")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
                    "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
     c.add_argument("--out", required=True, help="MIDI file to write")
@@ -53,14 +56,14 @@ def _compose(args) -> int:
     if wav is not None and os.path.abspath(wav) == os.path.abspath(out):
         raise EmolibError(f"--wav and --out both name {out}; give the audio its own file, e.g. {out.with_suffix('.wav')}")
     result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
-                     checkpoint=args.checkpoint)
+                     checkpoint=args.checkpoint, opening=args.opening)
     files = [(out, lambda tmp: result.midi.write(tmp))]
     if wav is not None:
         from .music.audio import write_wav
 
         files.append((wav, lambda tmp: write_wav(tmp, *result.audio())))
     write_files(files, force=args.force)
-    print(f"{result.emotion} ({result.mode}), {args.bars} bars -> {out}" + (f" and {wav}" if wav else ""))
+    print(f"{result.emotion} ({result.mode}), {args.bars} bars, opening {result.opening} -> {out}" + (f" and {wav}" if wav else ""))
     return 0
 
 

@@ -133,6 +133,8 @@ class Composition:
     mode: str
     midi: object  # pretty_midi.PrettyMIDI
     model: str = "gan"  # which generator wrote the melody
+    opening: str = "seed bank"  # where the first bars came from: "seed bank: <tune>", "from scratch", "your MIDI: <file>"
+    opening_bars: int = 4  # bars at the start the model did not write (0 from scratch)
 
     @property
     def quadrant(self):
@@ -195,17 +197,19 @@ def _generator(model: str, path: str):
 
 def compose(image: str | Path | bytes | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
             model: str = "gan", checkpoint: str | Path | None = None, center_fallback: bool = False,
-            grid: int | None = None) -> Composition:
+            grid: int | None = None, opening="seed") -> Composition:
     """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
 
     Given both an image and an emotion, the face is still classified (the result shows it) and the
     emotion overrides the music it asked for.
 
     grid: the GAN's rhythmic grid in steps (default: the quadrant's style; 1 = the GAN's raw output).
+    opening: "seed" (4 bars of a real tune from the seed bank), "scratch" (the model writes from the
+    first bar) or a MIDI file's path or bytes (its first 4 bars); see emolib.music.opening.
     """
     from .music import gan, transformer
     from .music.render import STYLES, render, snap_to_key
-    from .music.seeds import choose_seed
+    from .music.opening import choose_opening
 
     bars = check_bars(bars)
     seed = check_seed(seed)
@@ -220,12 +224,15 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     q = quadrant(emotion)
     rng = np.random.default_rng(seed)
     net = _generator(model, str(path))
-    s = choose_seed(q.name, rng)
+    s, keep_notes = choose_opening(opening, q.name, rng)
+    opening_roll = s.roll if keep_notes else None
     if model == "transformer":
-        roll = transformer.generate(net, emotion=q.name, seed_roll=s.roll, chords=s.chords, bars=bars, seed=seed)
+        roll = transformer.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed)
     else:
-        roll = gan.generate(net, emotion=q.name, seed_roll=s.roll, chords=s.chords, bars=bars, seed=seed,
+        roll = gan.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed,
                             grid=STYLES[q.name].grid if grid is None else grid)
     roll = snap_to_key(roll, s.tonic, s.mode)
     chords = [s.chords[b % len(s.chords)] for b in range(bars)]
-    return Composition(q.name, result, roll, chords, s.tonic, s.mode, render(roll, chords, q.name), model)
+    where = ("from scratch" if not keep_notes else f"seed bank: {s.title}" if s.emotion else f"your MIDI: {s.title}")
+    return Composition(q.name, result, roll, chords, s.tonic, s.mode, render(roll, chords, q.name), model,
+                       where, min(bars, 4) if keep_notes else 0)

@@ -37,8 +37,11 @@ def save_fig(fig, name: str, *, dpi: int = 110) -> None:
 
 
 def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
-              color: str = "#222222", pitch_range: tuple[int, int] | None = None):
-    """A piano roll (time, 128) with bar lines; an optional accompaniment drawn underneath in grey."""
+              color: str = "#222222", pitch_range: tuple[int, int] | None = None, opening_bars: int = 0):
+    """A piano roll (time, 128): each note a bar from onset to release, bar lines, an optional accompaniment
+    underneath in grey, and the first `opening_bars` bars (not written by the model) shaded and labelled."""
+    from .music.roll import roll_to_notes
+
     plt = _plt()
     if ax is None:
         fig, ax = plt.subplots(figsize=(10, 3))
@@ -47,13 +50,18 @@ def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.n
     used = np.flatnonzero(np.any([layer.any(axis=0) for layer, _ in layers], axis=0))
     lo, hi = pitch_range or ((used.min() - 2, used.max() + 3) if len(used) else (48, 84))
     for layer, c in layers:
-        t, p = np.nonzero(layer)
-        ax.scatter(t + 0.5, p, marker="s", s=6, c=c, linewidths=0)
+        notes = roll_to_notes(layer)
+        ax.barh([n.pitch for n in notes], [n.end - n.start - 0.15 for n in notes], left=[n.start for n in notes],
+                height=0.8, color=c, edgecolor="none")
     for bar in range(0, len(roll) + 1, STEPS_PER_BAR):
         ax.axvline(bar, color="#dddddd", lw=0.6 if bar % 64 else 1.4, zorder=0)
+    if opening_bars:
+        end = opening_bars * STEPS_PER_BAR
+        ax.axvspan(0, end, color="#f2e6c9", alpha=0.6, zorder=-1)
+        ax.text(end / 2, hi - 1, "opening (given)", ha="center", va="top", fontsize=8, color="#7a5c00")
     ax.set_xlim(0, len(roll))
     ax.set_ylim(lo, hi)
-    ax.set_xlabel("step (16 per bar)")
+    ax.set_xlabel(f"time (steps; {STEPS_PER_BAR} per 4/4 bar)")
     ax.set_ylabel("MIDI pitch")
     if title:
         ax.set_title(title)
@@ -289,7 +297,9 @@ def plot_composition(result, image: np.ndarray | None = None):
 
     plot_roll(result.roll, ax, color=QUADRANT_COLORS[result.emotion],
               accompaniment=accompaniment_roll(result.chords, STYLES[result.emotion].accompaniment),
-              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode}")
+              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode} "
+                    f"({result.model}; opening: {result.opening})",
+              opening_bars=getattr(result, "opening_bars", 0))
     fig.tight_layout()
     return fig
 

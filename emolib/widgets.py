@@ -1,6 +1,7 @@
-"""The ipywidgets demo: upload a face (or pick the sample), choose the emotion (from the face, or any of the
-four), the model, bars and seed, press Compose; see the crop, the probabilities, the valence-arousal
-point and the roll, listen, and download the MIDI and the WAV.
+"""The ipywidgets demo: upload a face (or pick a sample), choose the emotion (from the face, or any of the
+four), the model, the opening (a real tune's, from scratch, or your MIDI file), bars and seed, press
+Compose; see the crop, every class probability, the valence-arousal point and the roll, listen, and
+download the MIDI and the WAV.
 
 A thin layer over :func:`emolib.pipeline.compose`. :func:`run_demo` is the pure part (bytes in,
 result or friendly message out) and :class:`Demo` only moves values between it and the widgets,
@@ -14,7 +15,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from .emotion import EMOTIONS
+from .emotion import EMOTIONS, quadrant
 from .errors import EmolibError
 from .output import free_path, write_files
 from .pipeline import SAMPLE_FACE, Composition, compose
@@ -23,6 +24,8 @@ MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are ref
 SAMPLES = {"astronaut (bundled photo)": SAMPLE_FACE}
 UPLOAD = "my uploaded photo"
 FROM_FACE = "from the face"
+OPENINGS = {"seed bank: a real tune's first 4 bars": "seed", "from scratch: the model writes every bar": "scratch",
+            "my MIDI file: its first 4 bars": "upload"}
 
 
 @dataclass
@@ -38,10 +41,11 @@ class DemoResult:
 
 def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
              center_fallback: bool = False, out_dir: str | Path = ".", emotion: str | None = None,
-             model: str = "gan") -> DemoResult:
+             model: str = "gan", opening: str | bytes = "seed") -> DemoResult:
     """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
 
     emotion: None (the face decides) or a music emotion that overrides the face's.
+    opening: "seed", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.opening).
     """
     from .faces.detect import load_image
 
@@ -53,8 +57,10 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
             raise EmolibError("the uploaded file is empty")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)
+        if isinstance(opening, (bytes, bytearray)) and len(opening) > MAX_UPLOAD_BYTES:
+            raise EmolibError(f"the MIDI upload is {len(opening) / 1e6:.0f} MB; a melody file is a few kB")
         result = compose(image=source, emotion=emotion, bars=int(bars), seed=int(seed), model=model,
-                         center_fallback=center_fallback)
+                         center_fallback=center_fallback, opening=opening)
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +75,9 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
         write_files([(path, lambda tmp: result.midi.write(tmp)), (wav_path, lambda tmp: write_wav(tmp, *audio))])
     except (EmolibError, ValueError) as exc:
         msg = str(exc).replace("the uploaded file: ", "").replace("or allow a centre crop", "or tick 'centre crop'")
-        return DemoResult(False, f"Sorry: {msg}. Try another photo, or pick the bundled sample face.")
+        hint = ("Try another MIDI file, or another opening." if "MIDI" in msg
+                else "Try another photo, or pick the bundled sample face.")
+        return DemoResult(False, f"Sorry: {msg}. {hint}")
     except Exception as exc:  # noqa: BLE001 - the demo must never be left stuck on "Composing..."
         return DemoResult(False, f"Sorry, something went wrong ({type(exc).__name__}: {exc}). The demo still works: "
                                  "try again, or another photo.")
@@ -77,8 +85,23 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
     v, a = result.classification.valence_arousal
     chosen = "you chose" if emotion else "->"
     return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}), valence {v:+.2f}, arousal {a:+.2f} "
-                            f"{chosen} {result.quadrant.code} {result.emotion} music ({model}), {bars} bars, "
-                            f"saved as {path.name} and {wav_path.name}", result, path, image, wav_path, audio)
+                            f"{chosen} {result.quadrant.code} {result.emotion} music ({model}, opening: "
+                            f"{result.opening}), {bars} bars, saved as {path.name} and {wav_path.name}",
+                     result, path, image, wav_path, audio)
+
+
+def probability_table(result: Composition) -> str:
+    """HTML: every class probability of the face (largest first) and its valence-arousal point and quadrant."""
+    c = result.classification
+    if c is None:
+        return f"<p>no face: {html.escape(result.quadrant.code)} {html.escape(result.emotion)} music as chosen</p>"
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{p:.3f}</td>"
+                   f"<td><div style='background:#4c72b0;height:0.8em;width:{120 * p:.0f}px'></div></td></tr>"
+                   for k, p in sorted(c.probabilities.items(), key=lambda kv: -kv[1]))
+    v, a = c.valence_arousal
+    return (f"<table class='emolib-probabilities'><tr><th>class</th><th>p</th><th></th></tr>{rows}</table>"
+            f"<p>valence {v:+.2f}, arousal {a:+.2f}: quadrant {html.escape(quadrant(c.music_emotion).code)} "
+            f"({html.escape(c.music_emotion)})</p>")
 
 
 class Demo:
@@ -96,16 +119,25 @@ class Demo:
         self.emotion = w.Dropdown(options=[FROM_FACE, *EMOTIONS], value=FROM_FACE, description="Emotion")
         self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value="gan",
                                      description="Model")
+        self.opening = w.Dropdown(options=list(OPENINGS.items()), value="seed", description="Opening",
+                                  layout=w.Layout(width="420px"))
+        self.midi_upload = w.FileUpload(accept=".mid,.midi", multiple=False, description="Upload MIDI")
         self.button = w.Button(description="Compose", button_style="primary", icon="music")
         self.status = w.HTML()
+        self.probabilities = w.HTML()
         self.output = w.Output()
         self.download = w.HTML()
         self.result: DemoResult | None = None
         self.upload.observe(lambda _: setattr(self.source, "value", UPLOAD), names="value")
+        self.midi_upload.observe(lambda _: setattr(self.opening, "value", "upload"), names="value")
         self.button.on_click(self.compose)
+        for name in ("upload", "midi_upload", "button", "status", "probabilities", "output", "download"):
+            getattr(self, name).add_class(f"emolib-{name.replace('_', '-')}")  # stable hooks for the browser test
         self.widget = w.VBox([w.HBox([self.source, self.upload]), w.HBox([self.emotion, self.model]),
+                              w.HBox([self.opening, self.midi_upload]),
                               w.HBox([self.bars, self.seed]), w.HBox([self.fallback, self.button]),
-                              self.status, self.output, self.download])
+                              self.status, w.HBox([self.probabilities, self.output]), self.download])
+        self.widget.add_class("emolib-demo")
 
     def _upload_bytes(self) -> bytes | None:
         if self.source.value != UPLOAD:
@@ -114,21 +146,29 @@ class Demo:
             return b""
         return bytes(self.upload.value[-1]["content"])
 
+    def _opening(self) -> str | bytes | None:
+        """The opening choice; None when "my MIDI file" is chosen but nothing was uploaded."""
+        if self.opening.value != "upload":
+            return self.opening.value
+        return bytes(self.midi_upload.value[-1]["content"]) if self.midi_upload.value else None
+
     def compose(self, _button=None) -> DemoResult:
         """The Compose button's handler."""
         self.button.disabled = True
         self.status.value = "Composing..."
         try:
-            upload = self._upload_bytes()
+            upload, opening = self._upload_bytes(), self._opening()
             if upload == b"" and not self.upload.value:
                 result = DemoResult(False, "Please upload a photo first, or pick the bundled sample face.")
+            elif opening is None:
+                result = DemoResult(False, "Please upload a MIDI file for the opening, or pick another opening.")
             else:
                 result = run_demo(upload, sample=self.source.value, bars=self.bars.value, seed=self.seed.value,
                                   center_fallback=self.fallback.value, out_dir=self.out_dir,
                                   emotion=None if self.emotion.value == FROM_FACE else self.emotion.value,
-                                  model=self.model.value)
+                                  model=self.model.value, opening=opening)
             self.output.clear_output()
-            self.download.value = ""
+            self.download.value = self.probabilities.value = ""
             if result.ok:
                 self._show(result)
         except Exception as exc:  # noqa: BLE001 - showing the result failed: say so, stay usable
@@ -145,6 +185,7 @@ class Demo:
 
         from .viz import _plt, plot_composition
 
+        self.probabilities.value = probability_table(result.composition)
         with self.output:
             fig = plot_composition(result.composition, result.image)
             display(fig)

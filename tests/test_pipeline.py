@@ -154,3 +154,70 @@ def test_cli_transformer_and_missing_checkpoint(tmp_path):
     assert r.returncode == 0 and out.stat().st_size > 0, r.stderr
     r = _cli("compose", "--emotion", "calm", "--checkpoint", tmp_path / "none.pt", "--out", tmp_path / "x.mid")
     assert r.returncode == 1 and "checkpoint not found" in r.stderr and not (tmp_path / "x.mid").exists()
+
+
+def _scale_midi(path, *, drums_only: bool = False, notes: bool = True):
+    """A one-line C major scale in eighths (4 bars at 120 bpm), optionally only on drums or with no notes."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(0, is_drum=drums_only)
+    if notes:
+        for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72] * 4):
+            inst.notes.append(pretty_midi.Note(90, p, i * 0.25, i * 0.25 + 0.2))
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return path
+
+
+@pytest.mark.parametrize("model", ["gan", "transformer"])
+def test_openings_seed_scratch_and_a_users_midi(tmp_path, model):
+    from emolib.music.roll import roll_to_notes
+    from emolib.pipeline import compose
+
+    seeded = compose(emotion="calm", seed=2, model=model)
+    assert seeded.opening.startswith("seed bank") and seeded.opening_bars == 4
+    scratch = compose(emotion="calm", seed=2, model=model, opening="scratch")
+    assert scratch.opening == "from scratch" and scratch.opening_bars == 0 and scratch.roll.shape == (256, 128)
+    assert scratch.roll[:64].any() and not np.array_equal(scratch.roll[:64], seeded.roll[:64])
+    mine = compose(emotion="sad", seed=2, model=model, opening=_scale_midi(tmp_path / "scale.mid"))
+    notes = [n for n in roll_to_notes(mine.roll) if n.start < 64]
+    assert [n.pitch for n in notes] == [60, 62, 64, 65, 67, 69, 71, 72] * 4 and [n.start for n in notes] == list(range(0, 64, 2))
+    assert mine.opening == "your MIDI: scale.mid" and (mine.tonic, mine.mode) == (0, "major") and mine.roll[64:].any()
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("text", "not a MIDI file"), ("empty", "the file is empty"), ("silent", "has no notes"), ("drums", "only drum notes"),
+    ("missing", "no such file"),
+])
+def test_cli_opening_bad_files_are_one_line(tmp_path, case, expected):
+    path = tmp_path / f"{case}.mid"
+    if case == "text":
+        path.write_text("MThd? no, just text")
+    elif case == "empty":
+        path.write_bytes(b"")
+    elif case in ("silent", "drums"):
+        _scale_midi(path, drums_only=case == "drums", notes=case == "drums")
+    out = tmp_path / "song.mid"
+    r = _cli("compose", "--emotion", "happy", "--opening", path, "--out", out)
+    assert r.returncode == 1 and expected in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_widget_opening_choices(tmp_path):
+    from emolib.widgets import Demo
+
+    demo = Demo(out_dir=tmp_path)
+    demo.emotion.value, demo.opening.value = "sad", "scratch"
+    demo.button.click()
+    assert demo.result.ok and demo.result.composition.opening == "from scratch", demo.result.message
+    assert "<table class='emolib-probabilities'>" in demo.probabilities.value and demo.probabilities.value.count("<tr>") == 8
+    demo.opening.value = "upload"
+    demo.button.click()  # "my MIDI file" without a file: a message, not a crash
+    assert not demo.result.ok and "upload a MIDI file" in demo.status.value
+    demo.midi_upload.value = _upload("drums.mid", _scale_midi(tmp_path / "d.mid", drums_only=True).read_bytes())
+    demo.button.click()
+    assert not demo.result.ok and "only drum notes" in demo.status.value and "another MIDI file" in demo.status.value
+    demo.midi_upload.value = _upload("scale.mid", _scale_midi(tmp_path / "s.mid").read_bytes())
+    demo.button.click()
+    assert demo.result.ok and demo.result.composition.opening.startswith("your MIDI"), demo.result.message

@@ -326,10 +326,12 @@ def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
     return G.eval(), cfg, ckpt
 
 
-def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[Chord], bars: int = 16,
+def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
              seed: int = 0, k: int = 1, threshold: float = 0.5, grid: int = 1,
              pitch_range: tuple[int, int] = (48, 84)) -> np.ndarray:
-    """Continue a 4-bar seed segment by segment to `bars` bars (the seed is the first 4 bars).
+    """Continue a 4-bar seed segment by segment to `bars` bars (the seed is the first 4 bars); with
+    seed_roll=None the first segment too comes from noise, after a silent previous segment (MIDINet's
+    first bar; training saw every tune's opening that way).
 
     Each new segment is conditioned on the emotion, the chords of its own bars and the previous
     segment. Pitches outside the melody register (where the training data never goes) get zero
@@ -342,9 +344,10 @@ def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[
 
     gen = torch.Generator().manual_seed(int(seed))
     n_segments = -(-bars // BARS)
-    out = [seed_roll[:SEGMENT_STEPS].astype(np.uint8)]
+    out = [np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8) if seed_roll is None
+           else seed_roll[:SEGMENT_STEPS].astype(np.uint8)]
     lo, hi = pitch_range
-    for i in range(1, n_segments):
+    for i in range(0 if seed_roll is None else 1, n_segments):
         bar = i * BARS
         seg_chords = [chords[(bar + j) % len(chords)] for j in range(BARS)]
         probs = sample_segment(G, condition(emotion, seg_chords), out[-1], gen)
@@ -355,7 +358,7 @@ def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray, chords: list[
             out.append(np.repeat(top_k(cells, k=k, threshold=threshold), grid, axis=0))
         else:
             out.append(top_k(probs, k=k, threshold=threshold))
-    return np.concatenate(out)[:bars * STEPS_PER_BAR]
+    return np.concatenate(out[1:] if seed_roll is None else out)[:bars * STEPS_PER_BAR]
 
 
 def fit(melodies: list[Melody], cfg: GANConfig | None = None, *, progress: bool = True) -> MidiNet:

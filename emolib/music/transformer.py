@@ -222,12 +222,15 @@ def _allowed(state: dict, cfg: TransformerConfig) -> np.ndarray:
 
 
 @torch.no_grad()
-def generate(model: EmotionTransformer, *, emotion: str, seed_roll: np.ndarray, chords: list[Chord], bars: int = 16,
+def generate(model: EmotionTransformer, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
              seed: int = 0) -> np.ndarray:
-    """Continue a 4-bar seed to `bars` bars under the given chords (written in at every bar)."""
+    """Continue a 4-bar seed to `bars` bars under the given chords (written in at every bar); with
+    seed_roll=None the melody starts from the emotion token alone."""
     cfg = model.cfg
     model.eval()
     gen = torch.Generator().manual_seed(int(seed))
+    if seed_roll is None:
+        seed_roll = np.zeros((0, 128), np.uint8)
     seed_bars = min(len(seed_roll) // STEPS_PER_BAR, bars)
     seq = tk.roll_to_tokens(seed_roll[:seed_bars * STEPS_PER_BAR], chords, quadrant(emotion).number)
     last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]

@@ -1,0 +1,72 @@
+"""Where a melody starts: a real opening from the seed bank, nothing (from scratch), or the user's own MIDI file.
+
+- ``"seed"``: 4 bars of a real folk tune of the requested quadrant, with that tune's 16-bar harmony.
+- ``"scratch"``: no notes. The GAN writes its first segment from noise with a silent previous segment
+  (MIDINet's first bar), the transformer from the emotion token alone; the chord progression and key
+  still come from a seed-bank tune of the quadrant, so the harmony is real.
+- a MIDI file (path or bytes): its first 4 bars (from the bar of its first note) become the opening.
+  Its melody is the skyline of its pitched tracks, moved by octaves into the common register; its key
+  is detected (Krumhansl-Kessler) and its chords are estimated bar by bar, then repeated.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BadInput
+from .chords import bar_chords
+from .key import detect_key
+from .roll import SEGMENT_STEPS, STEPS_PER_BAR, into_register, midi_to_roll, pad_to_bars, skyline
+from .seeds import PROGRESSION_BARS, Seed, choose_seed
+
+OPENINGS = ("seed", "scratch")  # or a MIDI file
+MAX_MIDI_BYTES = 5_000_000  # a long orchestral MIDI is about 1 MB; a bigger one is not a melody file
+
+
+def opening_from_midi(source: str | Path | bytes, *, low: int = 48, high: int = 84) -> Seed:
+    """The first 4 bars of a MIDI file as an opening, with its key and chords; a one-line BadInput otherwise."""
+    import pretty_midi
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, data = "the uploaded MIDI file", bytes(source)
+    else:
+        from ..faces.detect import check_readable_file
+
+        path = Path(source)
+        check_readable_file(path, "MIDI file")
+        if path.stat().st_size > MAX_MIDI_BYTES:
+            raise BadInput(f"{path}: {path.stat().st_size / 1e6:.0f} MB is too large for a MIDI opening "
+                           f"(at most {MAX_MIDI_BYTES // 1_000_000} MB)")
+        name, data = str(path), path.read_bytes()
+    if len(data) > MAX_MIDI_BYTES:
+        raise BadInput(f"{name}: too large for a MIDI opening (at most {MAX_MIDI_BYTES // 1_000_000} MB)")
+    if not data:
+        raise BadInput(f"{name}: the file is empty; give a MIDI file (.mid) with a melody")
+    try:
+        pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - mido raises many types for a non-MIDI file
+        raise BadInput(f"{name}: not a MIDI file pretty_midi can read ({type(exc).__name__}); "
+                       "give a standard MIDI file (.mid)") from None
+    if not any(i.notes for i in pm.instruments):
+        raise BadInput(f"{name}: the MIDI file has no notes; give one with a melody")
+    if not any(i.notes for i in pm.instruments if not i.is_drum):
+        raise BadInput(f"{name}: the MIDI file has only drum notes; give one with a melody on a pitched instrument")
+    full = pad_to_bars(midi_to_roll(pm))
+    first_bar = int(np.flatnonzero(full.any(axis=1))[0]) // STEPS_PER_BAR  # skip a silent pickup of whole bars
+    full = pad_to_bars(full[first_bar * STEPS_PER_BAR:], SEGMENT_STEPS // STEPS_PER_BAR)
+    tonic, mode, _ = detect_key(full)
+    melody = into_register(skyline(full), low, high)
+    chords = bar_chords(full, key=(tonic, mode))
+    title = Path(name).name if not isinstance(source, (bytes, bytearray, memoryview)) else "uploaded MIDI"
+    return Seed(melody, [chords[b % len(chords)] for b in range(PROGRESSION_BARS)], tonic, mode, "", title)
+
+
+def choose_opening(opening, emotion: str, rng: np.random.Generator) -> tuple[Seed, bool]:
+    """(the seed that gives the chords and key, whether its notes open the piece) for an opening choice."""
+    if isinstance(opening, str) and opening in OPENINGS:
+        return choose_seed(emotion, rng), opening == "seed"
+    if isinstance(opening, (str, Path, bytes, bytearray, memoryview)):
+        return opening_from_midi(opening), True
+    raise BadInput(f"opening must be 'seed', 'scratch' or a MIDI file, got {opening!r}")

@@ -1,0 +1,158 @@
+"""The demo in a real browser: JupyterLab headless, notebook 05 opened and run in Chromium, a face uploaded
+through the file input, Compose pressed, and what a student sees checked in the page.
+
+Needs Chromium and its driver (Debian: `apt-get install chromium chromium-driver`) and Selenium (in
+requirements.txt); skipped with that reason where they are absent. Saves figures/05_browser_demo.png.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="no Chromium/ChromeDriver on PATH: install them (Debian/Ubuntu: apt-get install chromium chromium-driver) "
+           "to run the real-browser test of the demo",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on a free port, serving a copy of notebook 05 (the tracked file is never autosaved)."""
+    work = tmp_path / "lab"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / "05_pipeline_demo.ipynb", work / "demo.ipynb")
+    port, token = _free_port(), "emolib-browser-test"
+    env = dict(os.environ, EMOLIB_FAST="1", JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"))
+    log = open(tmp_path / "lab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                    json.load(r)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail("JupyterLab exited: " + (tmp_path / "lab.log").read_text()[-2000:])
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s: " + (tmp_path / "lab.log").read_text()[-2000:])
+        yield f"{url}/lab/tree/demo.ipynb?token={token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -r requirements.txt)")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-quic", "--window-size=1400,1800", f"--user-data-dir={tmp_path / 'chrome'}"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, what, seconds, message):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.5).until(lambda d: what(d), message)
+
+
+def test_demo_works_in_a_real_browser(lab, browser):
+    from selenium.webdriver.common.by import By
+
+    def css(selector):
+        return browser.find_elements(By.CSS_SELECTOR, selector)
+
+    browser.get(lab)
+    _wait(browser, lambda d: css(".jp-Notebook .jp-Cell"), 90, "the notebook did not open in JupyterLab")
+    _wait(browser, lambda d: css(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+          or css(".jp-Toolbar-kernelStatus"), 90, "the kernel did not start")
+    # Run > Run All Cells, through the menu a student would use
+    _wait(browser, lambda d: [m for m in css(".lm-MenuBar-item") if m.text.strip() == "Run"], 30, "no Run menu")
+    [m for m in css(".lm-MenuBar-item") if m.text.strip() == "Run"][0].click()
+    run_all = _wait(browser, lambda d: [i for i in css(".lm-Menu-item") if i.text.startswith("Run All Cells")],
+                    10, "no 'Run All Cells' entry in the Run menu")
+    run_all[0].click()
+    _wait(browser, lambda d: css(".emolib-button"), 300, "the demo widget did not appear after running the notebook")
+
+    # upload a face through the widget's own file input, then press Compose
+    # ipywidgets' FileUpload keeps its <input type=file> out of the page and clicks it when the button is
+    # pressed; we let that click put the very same input into the page, where the driver can fill it.
+    browser.execute_script("""
+        const click = HTMLInputElement.prototype.click;
+        HTMLInputElement.prototype.click = function () {
+            if (this.type !== 'file') return click.call(this);
+            this.classList.add('emolib-test-file');
+            this.style.cssText = 'position:fixed;left:0;top:0;opacity:0.01';
+            document.body.appendChild(this);
+        };""")
+    upload_button = css(".emolib-upload")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", upload_button)
+    upload_button.click()
+    file_input = _wait(browser, lambda d: css("input.emolib-test-file"), 10, "the upload button opened no file input")[0]
+    file_input.send_keys(str(ROOT / "emolib" / "assets" / "astronaut.jpg"))
+    _wait(browser, lambda d: "(1)" in css(".emolib-upload")[0].text, 30, "the upload was not registered")
+    time.sleep(1.0)  # let the kernel see the upload (it switches the face source to the upload)
+    button = css(".emolib-button")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    button.click()
+    _wait(browser, lambda d: "saved as" in css(".emolib-status")[0].text or "Sorry" in css(".emolib-status")[0].text,
+          180, "no result after pressing Compose")
+    status = css(".emolib-status")[0].text
+    assert "saved as" in status and "face" in status, status
+
+    rows = css(".emolib-probabilities table tr")
+    assert len(rows) == 1 + 7, f"expected a header and the 7 class probabilities, got {len(rows)} rows"
+    probs = [float(r.find_elements(By.TAG_NAME, "td")[1].text) for r in rows[1:]]
+    assert abs(sum(probs) - 1) < 0.01 and "valence" in css(".emolib-probabilities")[0].text
+    images = _wait(browser, lambda d: css(".emolib-output img"), 30, "no figure (crop, probabilities, roll)")
+    assert images[0].size["width"] > 300
+    sources = [s.get_attribute("src") or "" for s in css(".emolib-output audio source, .emolib-output audio")]
+    assert any(s.startswith("data:audio/wav") and len(s) > 10_000 for s in sources), "no audio player with a source"
+    links = css(".emolib-download a[download]")
+    assert {Path(a.get_attribute("download")).suffix for a in links} == {".mid", ".wav"}
+    assert all((a.get_attribute("href") or "").startswith("data:audio/") for a in links)
+
+    demo = css(".emolib-demo")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", demo)
+    time.sleep(0.5)
+    demo.screenshot(str(ROOT / "figures" / "05_browser_demo.png"))
