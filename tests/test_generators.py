@@ -138,3 +138,36 @@ def test_music_judge_on_emopia_official_split():
 
     _, report = train_on_emopia(progress=False)
     assert report.n_test > 50 and report.accuracy > 0.35 and report.arousal_accuracy > 0.6
+
+
+def test_transformer_cache_gives_the_same_logits_and_is_fast():
+    """The key/value cache is only a speed-up: token by token it gives the full pass's logits."""
+    import time
+
+    import torch
+
+    from emolib.music import transformer as T
+    from emolib.music.seeds import choose_seed
+    from emolib.pipeline import TRANSFORMER_CHECKPOINT
+
+    model, _ = T.load(TRANSFORMER_CHECKPOINT)
+    x = torch.randint(0, 60, (1, 48), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        full = model(x)[0]
+        logits, cache = model.step(x[:, :16])
+        steps = [logits[0, -1]]
+        for i in range(16, 48):
+            logits, cache = model.step(x[:, i:i + 1], cache)
+            steps.append(logits[0, -1])
+    assert torch.allclose(torch.stack(steps[:-1]), full[15:47], atol=1e-4)
+    s = choose_seed("happy", np.random.default_rng(0))
+    T.generate(model, emotion="happy", seed_roll=s.roll, chords=s.chords, bars=16, seed=0)  # warm
+    times = []
+    for seed in range(3):
+        t = time.perf_counter()
+        roll = T.generate(model, emotion="happy", seed_roll=s.roll, chords=s.chords, bars=16, seed=seed)
+        times.append(time.perf_counter() - t)
+        assert roll.shape == (256, 128) and roll[64:].any()
+    assert min(times) < 0.5, f"warm transformer generation took {min(times):.2f} s per 16 bars"
+    long = T.generate(model, emotion="happy", seed_roll=s.roll, chords=s.chords, bars=48, seed=0)
+    assert long.shape == (48 * 16, 128) and long[-64:].any()  # past the block size, the cache is rebuilt

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import one_thread
 from ..emotion import EMOTIONS, quadrant
 from .chords import Chord, chord_vector
 from .corpus import Melody
@@ -326,6 +327,7 @@ def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
     return G.eval(), cfg, ckpt
 
 
+@one_thread
 def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
              seed: int = 0, k: int = 1, threshold: float = 0.5, grid: int = 1,
              pitch_range: tuple[int, int] = (48, 84)) -> np.ndarray:

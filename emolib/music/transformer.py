@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import one_thread
 from ..emotion import quadrant
 from . import tokens as tk
 from .chords import ALL_CHORDS, Chord
@@ -61,13 +62,19 @@ class Block(nn.Module):
                                  nn.Dropout(cfg.dropout))
         self.n_head, self.dropout = cfg.n_head, cfg.dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """(output, (keys, values)). With `past` (the cached keys and values of earlier tokens) x is the one
+        newest token, which may attend to all of them; without it the causal mask hides later tokens."""
         b, t, c = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
         q, k, v = (a.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for a in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        if past is not None:
+            assert t == 1, "with a cache, feed one token at a time"
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=past is None,
+                                           dropout_p=self.dropout if self.training else 0.0)
         x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
-        return x + self.mlp(self.ln2(x))
+        return x + self.mlp(self.ln2(x)), (k, v)
 
 
 class EmotionTransformer(nn.Module):
@@ -93,10 +100,18 @@ class EmotionTransformer(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        x = self.drop(self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device)))
-        for block in self.blocks:
-            x = block(x)
-        return self.head(self.ln(x))
+        return self.step(idx)[0]
+
+    def step(self, idx: torch.Tensor, cache: list | None = None) -> tuple[torch.Tensor, list]:
+        """(logits, cache): the whole sequence without a cache, or one new token after the cached ones
+        (the keys and values of earlier tokens are kept, so each new token costs one position, not all)."""
+        start = 0 if cache is None else cache[0][0].shape[2]
+        x = self.drop(self.tok(idx) + self.pos(torch.arange(start, start + idx.shape[1], device=idx.device)))
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, None if cache is None else cache[i])
+            new_cache.append(kv)
+        return self.head(self.ln(x)), new_cache
 
 
 @dataclass
@@ -221,6 +236,7 @@ def _allowed(state: dict, cfg: TransformerConfig) -> np.ndarray:
     return mask
 
 
+@one_thread
 @torch.no_grad()
 def generate(model: EmotionTransformer, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
              seed: int = 0) -> np.ndarray:
@@ -240,13 +256,19 @@ def generate(model: EmotionTransformer, *, emotion: str, seed_roll: np.ndarray |
         start = (seq[:i].count(tk.BAR) - 1) * STEPS_PER_BAR + seq[i] - tk.POS0
         free_at = start + seq[i + 2] - tk.DUR0 + 1
     state = {"bar": seed_bars - 1, "free_at": free_at, "last": "DUR"}
+    cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
     while True:
-        ctx = seq
-        if len(ctx) > cfg.block_size:  # keep the emotion token, then the latest context from a bar line
-            tail = ctx[-(cfg.block_size - 1):]
-            cut = tail.index(tk.BAR) if tk.BAR in tail else 0
-            ctx = ctx[:1] + tail[cut:]
-        logits = model(torch.tensor([ctx]))[0, -1] / cfg.temperature
+        if cache is None or cache[0][0].shape[2] + len(seq) - cached > cfg.block_size:
+            # (re)start the context: the emotion token, then the latest tokens from a bar line, filling at most
+            # 3/4 of the block so that the next few bars fit before the cache must be rebuilt
+            tail = seq[1:][-(3 * cfg.block_size // 4):]
+            cut = tail.index(tk.BAR) if tk.BAR in tail and len(seq) > 3 * cfg.block_size // 4 else 0
+            logits, cache = model.step(torch.tensor([seq[:1] + tail[cut:]]))
+        else:
+            for t in seq[cached:]:
+                logits, cache = model.step(torch.tensor([[t]]), cache)
+        cached = len(seq)
+        logits = logits[0, -1] / cfg.temperature
         logits[torch.from_numpy(~_allowed(state, cfg))] = -float("inf")
         probs = torch.softmax(logits, -1)
         order = torch.argsort(probs, descending=True)
