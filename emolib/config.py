@@ -127,13 +127,16 @@ class FaceConfig:
     val_fraction: float = 0.1  # validation carved from the training split only
     max_train: int | None = None  # cap on training images (None = all)
     max_test: int | None = None
+    balanced_sample: bool = False  # caps take the same number of each class (fast mode) instead of keeping proportions
     patience: int = 4  # early stopping on validation macro-F1
     num_threads: int = 2  # CPU threads for torch
     seed: int = 0
 
     @classmethod
     def fast(cls) -> "FaceConfig":
-        return cls(image_size=48, epochs=2, max_train=600, max_test=300, patience=2)
+        # a balanced sample of every class, about a minute on 2 CPU cores: enough to rise clearly above chance
+        return cls(image_size=48, epochs=3, batch_size=32, max_train=2100, max_test=700, patience=3,
+                   balanced_sample=True)
 
 
 @dataclass

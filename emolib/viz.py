@@ -30,10 +30,19 @@ def _plt():
     return plt
 
 
-def save_fig(fig, name: str, *, dpi: int = 110) -> None:
-    """Save a figure as figures/<name>.png (returns nothing, so a notebook cell never echoes a machine's path)."""
-    path = figures_dir() / (name if name.endswith(".png") else f"{name}.png")
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+def save_fig(fig, name: str, *, data: str | None = None, dpi: int = 110) -> None:
+    """Save a figure as figures/<name>.png, or figures/<name>_<data>.png for a figure whose content depends
+    on which optional dataset was found (data="fer2013" or "synthetic"), so that running a notebook without
+    a dataset never overwrites the figure made with it. Returns nothing: no machine path is echoed."""
+    name = name.removesuffix(".png") + (f"_{data}" if data else "")
+    fig.savefig(figures_dir() / f"{name}.png", dpi=dpi, bbox_inches="tight")
+
+
+UNITS = {  # y-axis labels of the music metrics, with their units
+    "pitch_class_entropy": "bits", "scale_consistency": "share of notes in the best key", "note_density": "notes per second",
+    "notes_per_beat": "notes per beat", "empty_beat_rate": "share of silent beats", "groove_consistency": "0-1 (1 = same rhythm every bar)",
+    "qualified_note_rate": "share of notes >= a sixteenth", "polyphony": "notes sounding together",
+}
 
 
 def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
@@ -68,16 +77,60 @@ def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.n
     return ax.figure
 
 
+def plot_roll_cells(roll: np.ndarray, pitches: range, *, title: str = "one bar, step by step"):
+    """The roll's cells (time x pitch, 1 = sounding) above the notes they encode: consecutive cells of a
+    pitch are one held note, and a re-struck pitch is told apart by the empty cell before it."""
+    from .music.roll import roll_to_notes
+
+    plt = _plt()
+    fig, (a, b) = plt.subplots(2, 1, figsize=(8, 4.4), sharex=True)
+    cells = roll[:, pitches.start:pitches.stop].T
+    a.imshow(cells, origin="lower", cmap="Greys", vmin=0, vmax=1.6, aspect="auto",
+             extent=(0, len(roll), pitches.start - 0.5, pitches.stop - 0.5))
+    a.set_xticks(np.arange(len(roll) + 1), minor=True)
+    a.set_yticks(np.arange(pitches.start, pitches.stop) + 0.5, minor=True)
+    a.grid(which="minor", color="#bbbbbb", lw=0.5)
+    for n in roll_to_notes(roll):
+        a.annotate("onset", (n.start + 0.5, n.pitch), xytext=(n.start + 0.5, n.pitch + 1.6), fontsize=7,
+                   ha="center", arrowprops={"arrowstyle": "->", "lw": 0.6})
+    a.set_ylabel("MIDI pitch")
+    a.set_title(f"{title}: the roll's cells (1 = the pitch sounds in that sixteenth)")
+    plot_roll(roll, b, title="the notes they encode", pitch_range=(pitches.start - 0.5, pitches.stop - 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def plot_matrix(matrix: np.ndarray, *, xlabel: str = "", ylabel: str = "", title: str = ""):
+    """A matrix as a heat map with a colour bar (attention weights, confusion counts, ...)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    im = ax.imshow(matrix, cmap="viridis", vmin=0)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
 def plot_rolls(rolls: dict[str, np.ndarray], *, accompaniments: dict[str, np.ndarray] | None = None,
-               colors: dict[str, str] | None = None, ncols: int = 1):
-    """Several piano rolls stacked, one per named entry."""
+               colors: dict[str, str] | None = None, ncols: int = 1, openings: dict[str, int] | None = None,
+               share_pitch: bool = True):
+    """Several piano rolls, one per named entry, on one pitch axis (so they compare at a glance), with each
+    roll's given opening bars shaded (openings: name -> bars)."""
     plt = _plt()
     n = len(rolls)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(11 if ncols == 1 else 6 * ncols, 2.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(11 if ncols == 1 else 6 * ncols, 2.4 * nrows), squeeze=False,
+                             sharey=share_pitch)
+    pitch_range = None
+    if share_pitch:
+        layers = [*rolls.values(), *(accompaniments or {}).values()]
+        used = np.flatnonzero(np.any([layer.any(axis=0) for layer in layers], axis=0))
+        pitch_range = (used.min() - 2, used.max() + 3) if len(used) else (48, 84)
     for ax, (name, roll) in zip(axes.ravel(), rolls.items()):
-        plot_roll(roll, ax, title=name, accompaniment=(accompaniments or {}).get(name),
-                  color=(colors or {}).get(name, QUADRANT_COLORS.get(name.split()[0], "#222222")))
+        plot_roll(roll, ax, title=name, accompaniment=(accompaniments or {}).get(name), pitch_range=pitch_range,
+                  color=(colors or {}).get(name, QUADRANT_COLORS.get(name.split()[0], "#222222")),
+                  opening_bars=(openings or {}).get(name, 0))
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     fig.tight_layout()
@@ -254,7 +307,7 @@ def plot_metric_distributions(rows: list[dict], metrics: list[str], *, hue: str 
                     if order else None, ax=ax, fliersize=1, legend=False)
         ax.set_title(metric.replace("_", " "), fontsize=10)
         ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_ylabel(UNITS.get(metric, ""), fontsize=8)
         ax.tick_params(axis="x", rotation=30)
     if title:
         fig.suptitle(title)
@@ -347,7 +400,7 @@ def plot_metric_comparison(rows: list[dict], metrics: list[str], *, hue: str = "
         sns.boxplot(data=df, x="quadrant", y=metric, hue=hue, order=order, ax=ax, fliersize=1, legend=i == 0)
         ax.set_title(metric.replace("_", " "), fontsize=10)
         ax.set_xlabel("")
-        ax.set_ylabel("")
+        ax.set_ylabel(UNITS.get(metric, ""), fontsize=8)
         ax.tick_params(axis="x", rotation=30)
     if title:
         fig.suptitle(title)

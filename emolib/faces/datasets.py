@@ -85,6 +85,24 @@ def stratified_cap(data: FaceData, n: int | None, seed: int = 0) -> FaceData:
     return data.subset(keep)
 
 
+def balanced_cap(data: FaceData, n: int | None, seed: int = 0) -> FaceData:
+    """At most n examples, the same number of each class where the data allows (fast mode: chance is 1/k,
+    and no class's share can pass for learning)."""
+    if n is None or n >= len(data):
+        return data
+    rng = np.random.default_rng(seed)
+    keep = np.zeros(len(data), bool)
+    groups = [rng.permutation(np.flatnonzero(data.labels == k)) for k in range(len(data.classes))]
+    per, left = 0, n
+    while left > 0 and any(len(g) > per for g in groups):  # fill evenly; rare classes give what they have
+        for g in groups:
+            if left and len(g) > per:
+                keep[g[per]] = True
+                left -= 1
+        per += 1
+    return data.subset(keep)
+
+
 def load_fer2013_csv(path: str | Path) -> FaceData:
     """Kaggle's fer2013.csv: columns emotion (0-6), pixels (2304 numbers), Usage."""
     path = Path(path)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .classifier import FaceClassifier, History, build_model, save_checkpoint, scores, train
 from ..config import FaceConfig, set_seed
-from .datasets import FaceData, select_classes, stratified_cap, train_val_split
+from .datasets import FaceData, balanced_cap, select_classes, stratified_cap, train_val_split
 
 
 @dataclass
@@ -35,9 +35,10 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
         train_part = ferplus_relabel(train_part)
     elif cfg.labels != "fer2013":
         raise ValueError(f"labels must be 'fer2013' or 'ferplus', got {cfg.labels!r}")
-    train_part = stratified_cap(train_part, cfg.max_train, seed=cfg.seed)
-    val_part = stratified_cap(val_part, None if cfg.max_train is None else max(60, cfg.max_train // 5), cfg.seed)
-    test_part = stratified_cap(data.of_split("test"), cfg.max_test, seed=cfg.seed)
+    cap = balanced_cap if cfg.balanced_sample else stratified_cap
+    train_part = cap(train_part, cfg.max_train, seed=cfg.seed)
+    val_part = cap(val_part, None if cfg.max_train is None else max(60, cfg.max_train // 5), cfg.seed)
+    test_part = cap(data.of_split("test"), cfg.max_test, seed=cfg.seed)
     return cfg, train_part, val_part, test_part
 
 

@@ -80,7 +80,9 @@ def load_emopia(root: str | Path | None = None, split: str | None = None, *, cfg
     paths = sorted(p for p in midis.glob("*.mid") if p.stem[:1] == "Q")
     if split is not None:
         paths = [p for p in paths if splits.get(p.stem) == split]
-    paths = paths[:limit] if limit else paths
+    if limit:  # a sample balanced across the quadrants: the sorted list starts with 250 Q1 clips
+        by_q = [[p for p in paths if p.stem[1] == q] for q in "1234"]
+        paths = [g[i] for i in range(max(map(len, by_q))) for g in by_q if i < len(g)][:limit]
     clips, skipped = [], []
     for path in tqdm(paths, desc=f"reading EMOPIA{' ' + split if split else ''}", unit="clip",
                      disable=not progress, mininterval=2.0):
