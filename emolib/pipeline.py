@@ -197,7 +197,7 @@ def _generator(model: str, path: str):
 
 def compose(image: str | Path | bytes | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
             model: str = "gan", checkpoint: str | Path | None = None, center_fallback: bool = False,
-            grid: int | None = None, opening="seed") -> Composition:
+            grid: int | None = None, opening="seed", rendering: str = "expressive") -> Composition:
     """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
 
     Given both an image and an emotion, the face is still classified (the result shows it) and the
@@ -206,11 +206,17 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     grid: the GAN's rhythmic grid in steps (default: the quadrant's style; 1 = the GAN's raw output).
     opening: "seed" (4 bars of a real tune from the seed bank), "scratch" (the model writes from the
     first bar) or a MIDI file's path or bytes (its first 4 bars); see emolib.music.opening.
+    rendering: "expressive" (per-quadrant tempo, register, loudness, accompaniment, rhythmic grid and
+    snapping to the key) or "neutral" (the raw melody at tempo 100, velocity 80, piano alone: what the
+    model's notes carry by themselves).
     """
     from .music import gan, transformer
-    from .music.render import STYLES, render, snap_to_key
+    from .music.render import STYLES, render, render_neutral, snap_to_key
     from .music.opening import choose_opening
 
+    if rendering not in ("expressive", "neutral"):
+        raise BadInput(f"rendering must be 'expressive' or 'neutral', got {rendering!r}")
+    neutral = rendering == "neutral"
     bars = check_bars(bars)
     seed = check_seed(seed)
     if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or int(grid) not in GRIDS):
@@ -229,10 +235,14 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     if model == "transformer":
         roll = transformer.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed)
     else:
+        default_grid = 1 if neutral else STYLES[q.name].grid
         roll = gan.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed,
-                            grid=STYLES[q.name].grid if grid is None else grid)
-    roll = snap_to_key(roll, s.tonic, s.mode)
+                            grid=default_grid if grid is None else grid)
     chords = [s.chords[b % len(s.chords)] for b in range(bars)]
+    if neutral:
+        midi = render_neutral(roll)
+    else:
+        roll = snap_to_key(roll, s.tonic, s.mode)
+        midi = render(roll, chords, q.name)
     where = ("from scratch" if not keep_notes else f"seed bank: {s.title}" if s.emotion else f"your MIDI: {s.title}")
-    return Composition(q.name, result, roll, chords, s.tonic, s.mode, render(roll, chords, q.name), model,
-                       where, min(bars, 4) if keep_notes else 0)
+    return Composition(q.name, result, roll, chords, s.tonic, s.mode, midi, model, where, min(bars, 4) if keep_notes else 0)

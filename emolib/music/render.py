@@ -62,6 +62,15 @@ def velocities(length: int, style: Style) -> np.ndarray:
     return np.clip(v, 1, 127)
 
 
+NEUTRAL = {"tempo": 100.0, "velocity": 80, "program": 0}  # one tempo, one loudness, piano, no accompaniment
+
+
+def render_neutral(melody: np.ndarray):
+    """The melody alone, the same for every emotion: whatever emotion is heard comes from the notes."""
+    return roll_to_midi(Track(melody, program=NEUTRAL["program"], velocity=NEUTRAL["velocity"], name="melody"),
+                        tempo=NEUTRAL["tempo"])
+
+
 def render(melody: np.ndarray, chords: list[Chord], emotion: str, *, tempo_scale: float = 1.0,
            with_accompaniment: bool = True):
     """Melody roll + chords -> pretty_midi with a melody track and an accompaniment track."""
