@@ -197,7 +197,7 @@ def _generator(model: str, path: str):
 
 def compose(image: str | Path | bytes | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
             model: str = "gan", checkpoint: str | Path | None = None, center_fallback: bool = False,
-            grid: int | None = None, opening="seed", rendering: str = "expressive") -> Composition:
+            grid: int | None = None, opening="seed", rendering: str = "expressive", form: bool = True) -> Composition:
     """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
 
     Given both an image and an emotion, the face is still classified (the result shows it) and the
@@ -209,9 +209,12 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     rendering: "expressive" (per-quadrant tempo, register, loudness, accompaniment, rhythmic grid and
     snapping to the key) or "neutral" (the raw melody at tempo 100, velocity 80, piano alone: what the
     model's notes carry by themselves).
+    form: sixteen bars as a a' b a'' with a half cadence at bar 8 and a tonic close (emolib.music.form);
+    False leaves the model's notes and the opening tune's chords as they are.
     """
     from .music import gan, transformer
     from .music.render import STYLES, render, render_neutral, snap_to_key
+    from .music.form import apply_form, plan_chords
     from .music.opening import choose_opening
 
     if rendering not in ("expressive", "neutral"):
@@ -232,13 +235,15 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     net = _generator(model, str(path))
     s, keep_notes = choose_opening(opening, q.name, rng)
     opening_roll = s.roll if keep_notes else None
+    chords = plan_chords(s.chords, s.tonic, s.mode, bars) if form else [s.chords[b % len(s.chords)] for b in range(bars)]
     if model == "transformer":
-        roll = transformer.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed)
+        roll = transformer.generate(net, emotion=q.name, seed_roll=opening_roll, chords=chords, bars=bars, seed=seed)
     else:
         default_grid = 1 if neutral else STYLES[q.name].grid
-        roll = gan.generate(net, emotion=q.name, seed_roll=opening_roll, chords=s.chords, bars=bars, seed=seed,
+        roll = gan.generate(net, emotion=q.name, seed_roll=opening_roll, chords=chords, bars=bars, seed=seed,
                             grid=default_grid if grid is None else grid)
-    chords = [s.chords[b % len(s.chords)] for b in range(bars)]
+    if form:
+        roll = apply_form(roll, s.tonic, s.mode)
     if neutral:
         midi = render_neutral(roll)
     else:

@@ -171,3 +171,22 @@ def test_transformer_cache_gives_the_same_logits_and_is_fast():
     assert min(times) < 0.5, f"warm transformer generation took {min(times):.2f} s per 16 bars"
     long = T.generate(model, emotion="happy", seed_roll=s.roll, chords=s.chords, bars=48, seed=0)
     assert long.shape == (48 * 16, 128) and long[-64:].any()  # past the block size, the cache is rebuilt
+
+
+@pytest.mark.parametrize("label", ["gan, model alone", "gan + form plan", "transformer, model alone", "transformer + form plan"])
+def test_listener_figures_of_the_shipped_models_are_what_the_readme_table_says(tmp_path, label):
+    """figures/music_listener.json (the README's melody table) is what the shipped models write today."""
+    import json
+    from pathlib import Path
+
+    from emolib.emotion import EMOTIONS
+    from emolib.music.benchmark import listener_rows, listener_summary
+    from emolib.pipeline import compose
+
+    stored = json.loads((Path(__file__).resolve().parents[1] / "figures" / "music_listener.json").read_text())
+    model, form = label.split(",")[0].split(" +")[0], label.endswith("form plan")
+    pieces = {(e, s): compose(emotion=e, seed=s, model=model, rendering="neutral", form=form).roll
+              for e in EMOTIONS for s in range(stored["seeds_per_emotion"])}
+    now = listener_summary(listener_rows(pieces, tmp_path, "x"))
+    for key, value in now.items():
+        assert abs(value - stored["table"][label][key]) < 1e-3, (key, value, stored["table"][label][key])

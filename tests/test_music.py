@@ -211,3 +211,23 @@ def test_neutral_rendering_is_the_raw_melody_alone():
     assert np.allclose(neutral.midi.get_tempo_changes()[1], [100.0])
     assert {n.velocity for n in neutral.midi.instruments[0].notes} == {80}
     assert len(expressive.midi.instruments) == 2 and abs(expressive.midi.get_tempo_changes()[1][0] - 100.0) > 1
+
+
+@pytest.mark.parametrize("model", ["gan", "transformer"])
+def test_form_restates_the_opening_and_cadences(model):
+    """a a' b a'': bars 13-15 restate bars 1-3, bar 8 ends on a dominant half note, the piece on a long tonic."""
+    from emolib.music.form import dominant
+    from emolib.music.roll import roll_to_notes
+    from emolib.pipeline import compose
+
+    for seed in range(3):
+        c = compose(emotion="sad", seed=seed, model=model)
+        assert np.array_equal(c.roll[12 * 16:15 * 16], c.roll[:3 * 16])
+        notes = roll_to_notes(c.roll)
+        bar8 = [n for n in notes if 7 * 16 <= n.start < 8 * 16][-1]
+        # at least a half note (snapping to the key may merge a neighbour of the same pitch into it)
+        assert bar8.start <= 7 * 16 + 8 and bar8.end == 8 * 16 and bar8.pitch % 12 in dominant(c.tonic).pitch_classes
+        assert notes[-1].start <= 15 * 16 + 8 and notes[-1].end == 16 * 16 and notes[-1].pitch % 12 == c.tonic
+        assert c.chords[7] == c.chords[14] == dominant(c.tonic) and c.chords[15].root == c.tonic
+        raw = compose(emotion="sad", seed=seed, model=model, form=False)
+        assert not np.array_equal(raw.roll[12 * 16:15 * 16], raw.roll[:3 * 16])  # the model alone does not restate

@@ -204,7 +204,8 @@ def listener_summary(rows: list[dict], real_rows: list[dict] | None = None) -> d
 
 
 def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0) -> dict:
-    """GAN, transformer (neutral rendering: no grid, no snapping), real tunes and shuffled real tunes, side by side."""
+    """Real tunes, real tunes with shuffled intervals, and each model alone and with the form plan (neutral
+    rendering: no rhythmic grid, no snapping to the key), side by side."""
     from ..pipeline import compose
     from .melodic import shuffled_intervals
 
@@ -217,9 +218,10 @@ def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: in
     table = {"real folk tunes": listener_summary(real_rows, real_rows),
              "real, intervals shuffled": listener_summary(listener_rows(shuffled, out_dir, "shuffled"), real_rows)}
     for model in ("gan", "transformer"):
-        pieces = {(e, s): compose(emotion=e, seed=s, model=model, rendering="neutral").roll
-                  for e in EMOTIONS for s in range(seeds)}
-        table[model] = listener_summary(listener_rows(pieces, out_dir, model), real_rows)
+        for form, label in ((False, f"{model}, model alone"), (True, f"{model} + form plan")):
+            pieces = {(e, s): compose(emotion=e, seed=s, model=model, rendering="neutral", form=form).roll
+                      for e in EMOTIONS for s in range(seeds)}
+            table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)
     return {"bars": "5-16 (after the 4-bar opening)", "rendering": "neutral", "seeds_per_emotion": seeds,
             "real_tunes": len(real_rows), "table": table}
 

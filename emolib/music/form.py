@@ -1,0 +1,63 @@
+"""Form: sixteen bars as four 4-bar phrases, a a' b a'', with cadences a listener can hear.
+
+A plan applied around the model, not learned by it (``compose(form=False)`` shows the model alone):
+- the harmony: bar 8 on the dominant (V) for a half cadence, bars 15-16 on V then I for the close;
+  the models are conditioned on these chords as they write;
+- a (bars 1-4) is the opening; a' (bars 5-8) and b (bars 9-12) are the model's; bar 8 ends on a half
+  note on a tone of the dominant chord (a half cadence: the phrase pauses, open);
+- a'' (bars 13-16) restates bars 1-3 and ends on a half note on the tonic (the close).
+Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .chords import Chord
+from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+
+HALF_CADENCE_BAR = 7  # 0-based: bar 8
+PHRASE_BARS = 4
+
+
+def dominant(tonic: int) -> Chord:
+    """V: a major triad on the fifth degree (minor keys raise the 7th, as in harmonic minor)."""
+    return Chord((tonic + 7) % 12, False)
+
+
+def plan_chords(chords: list[Chord], tonic: int, mode: str, bars: int) -> list[Chord]:
+    """The progression with the cadence chords written in: V at bar 8, V-I at the last two bars."""
+    out = [chords[b % len(chords)] for b in range(bars)]
+    home = Chord(tonic % 12, mode == "minor")
+    if bars >= 12:
+        out[HALF_CADENCE_BAR] = dominant(tonic)
+    if bars >= 2:
+        out[-2] = dominant(tonic)
+    out[-1] = home
+    return out
+
+
+def _end_bar_on(notes: list[Note], bar: int, pitch_classes: tuple[int, ...]) -> list[Note]:
+    """Replace the second half of a bar by one half note on the listed pitch class nearest the line's last pitch."""
+    mid, end = bar * STEPS_PER_BAR + STEPS_PER_BAR // 2, (bar + 1) * STEPS_PER_BAR
+    before = [n for n in notes if n.start < mid]
+    last = before[-1].pitch if before else (notes[0].pitch if notes else 67)
+    target = min((p for p in range(last - 12, last + 13) if p % 12 in pitch_classes), key=lambda p: (abs(p - last), p))
+    kept = [Note(n.pitch, n.start, min(n.end, mid)) if n.start < mid else n
+            for n in notes if n.start < mid or n.start >= end]
+    return sorted(kept + [Note(target, mid, end)], key=lambda n: (n.start, n.pitch))
+
+
+def apply_form(roll: np.ndarray, tonic: int, mode: str) -> np.ndarray:
+    """The plan's notes on a generated melody: half cadence at bar 8, bars 1-3 restated as 13-15, tonic close."""
+    bars = len(roll) // STEPS_PER_BAR
+    notes = roll_to_notes(roll)
+    if bars >= 16 and bars % PHRASE_BARS == 0:  # a'': the last phrase restates the first three bars
+        start = (bars - PHRASE_BARS) * STEPS_PER_BAR
+        span = (PHRASE_BARS - 1) * STEPS_PER_BAR
+        notes = [n for n in notes if not start <= n.start < start + span]
+        notes = [Note(n.pitch, n.start, min(n.end, start)) if n.start < start < n.end else n for n in notes]
+        notes += [Note(n.pitch, n.start + start, min(n.end, span) + start) for n in roll_to_notes(roll[:span])]
+    if bars >= 12:
+        notes = _end_bar_on(notes, HALF_CADENCE_BAR, dominant(tonic).pitch_classes)
+    notes = _end_bar_on(notes, bars - 1, (tonic % 12,))
+    return notes_to_roll(notes, len(roll))
