@@ -53,6 +53,11 @@ class GANConfig:
     instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 by 3/4 of training
     lambda_mean: float = 0.1  # feature matching on the data mean (MIDINet's lambda_1)
     lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
+    # feature matching one order up: the histogram of intervals between consecutive steps (-24..+24
+    # semitones, 0 = a held or repeated pitch) of what G plays (binarised), matched to the real segments',
+    # so that G learns how real melodies move, not only which pitches they use. In 800-step trials the
+    # mean interval of G's own notes fell from 7.0 semitones (0) to 5.7 (10) and 4.0 (100); 0 turns it off
+    lambda_interval: float = 300.0
     hop_bars: int = 2  # training segments start every 2 bars
     transpose: tuple[int, int] = (-5, 6)  # augmentation: every key from 5 down to 6 up
     seed: int = 0
@@ -219,6 +224,22 @@ def binarize(probs: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     return probs + (hard - probs).detach()
 
 
+MAX_INTERVAL = 24
+
+
+def interval_histogram(roll: torch.Tensor) -> torch.Tensor:
+    """(2 * MAX_INTERVAL + 1,) mean over a batch of sum_p roll[t, p] * roll[t + 1, p + d], for d = -24..24:
+    how often a step moves by d semitones to the next (for soft rolls, the expected count)."""
+    a, b = roll[:, :-1, :], roll[:, 1:, :]
+    out = []
+    for d in range(-MAX_INTERVAL, MAX_INTERVAL + 1):
+        if d >= 0:
+            out.append((a[:, :, :N_PITCHES - d] * b[:, :, d:]).sum(dim=(1, 2)))
+        else:
+            out.append((a[:, :, -d:] * b[:, :, :N_PITCHES + d]).sum(dim=(1, 2)))
+    return torch.stack(out, dim=1).mean(0) / roll.shape[1]
+
+
 def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, noise: float = 0.0):
     """D on real and fake segments in one batch, so its BatchNorm sees both.
 
@@ -276,6 +297,9 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
             _, p_fake, f_real, f_fake = _judge(D, x, fake, y, noise)
             fm = F.mse_loss(soft.mean(0), x.mean(0), reduction="sum") * cfg.lambda_mean + \
                 F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
+            if cfg.lambda_interval:
+                fm = fm + cfg.lambda_interval * F.mse_loss(interval_histogram(fake), interval_histogram(x),
+                                                           reduction="sum")  # on what is played (binarised)
             g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
