@@ -235,7 +235,7 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     net = _generator(model, str(path))
     s, keep_notes = choose_opening(opening, q.name, rng)
     opening_roll = s.roll if keep_notes else None
-    chords = plan_chords(s.chords, s.tonic, s.mode, bars) if form else [s.chords[b % len(s.chords)] for b in range(bars)]
+    chords = plan_chords(s.chords, s.tonic, s.mode, bars, cadences=form)
     if model == "transformer":
         roll = transformer.generate(net, emotion=q.name, seed_roll=opening_roll, chords=chords, bars=bars, seed=seed)
     else:

@@ -24,9 +24,11 @@ def dominant(tonic: int) -> Chord:
     return Chord((tonic + 7) % 12, False)
 
 
-def plan_chords(chords: list[Chord], tonic: int, mode: str, bars: int) -> list[Chord]:
-    """The progression with the cadence chords written in: V at bar 8, V-I at the last two bars."""
+def plan_chords(chords: list[Chord], tonic: int, mode: str, bars: int, *, cadences: bool = True) -> list[Chord]:
+    """The progression repeated to `bars` bars, with the cadence chords written in: V at bar 8, V-I at the end."""
     out = [chords[b % len(chords)] for b in range(bars)]
+    if not cadences:
+        return out
     home = Chord(tonic % 12, mode == "minor")
     if bars >= 12:
         out[HALF_CADENCE_BAR] = dominant(tonic)
