@@ -160,7 +160,8 @@ def comparison_row(rows: list[dict]) -> dict:
 
 
 LISTENER_FIGURES = ("mean_interval", "leaps_over_fifth", "leaps_over_octave", "step_share", "pitch_range",
-                    "restated_bars", "ends_on_tonic", "long_at_phrase_ends", "long_elsewhere", "notes_per_bar")
+                    "restated_bars", "ends_on_tonic", "ends_on_heard_tonic", "long_at_phrase_ends", "long_elsewhere",
+                    "notes_per_bar")
 
 
 def _read_melody(path: Path) -> np.ndarray:
@@ -172,19 +173,24 @@ def _read_melody(path: Path) -> np.ndarray:
     return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(str(path)), instruments="first"), 16)
 
 
-def listener_rows(pieces: dict[tuple[str, int], np.ndarray], out_dir: Path, label: str) -> list[dict]:
-    """Write each (emotion, seed) -> melody roll with the neutral rendering, read it back, measure it."""
+def listener_rows(pieces: dict[tuple[str, int], tuple[np.ndarray, int]], out_dir: Path, label: str) -> list[dict]:
+    """Write each (emotion, seed) -> (melody roll, tonic of the key it was written in) with the neutral
+    rendering, read it back and measure it. ends_on_tonic is judged against the key it was written in,
+    ends_on_heard_tonic against the key a key-finder hears in the melody alone (stricter: a melody alone
+    is often ambiguous between related keys); the mode is always the one heard."""
     from .key import detect_key
     from .melodic import features
     from .render import render_neutral
 
     rows = []
-    for (emotion, i), roll in pieces.items():
+    for (emotion, i), (roll, tonic) in pieces.items():
         path = out_dir / f"{label}_{emotion}_{i}.mid"
         render_neutral(roll).write(str(path))
         back = _read_melody(path)
-        tonic, mode, _ = detect_key(back)
-        rows.append({"source": label, "emotion": emotion, "mode": mode, "tonic": tonic, **features(back, tonic=tonic)})
+        heard, mode, _ = detect_key(back)
+        row = {"source": label, "emotion": emotion, "mode": mode, **features(back, tonic=tonic)}
+        row["ends_on_heard_tonic"] = features(back, tonic=heard)["ends_on_tonic"]
+        rows.append(row)
     return rows
 
 
@@ -203,6 +209,10 @@ def listener_summary(rows: list[dict], real_rows: list[dict] | None = None) -> d
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
 
 
+def _roll_and_tonic(piece) -> tuple[np.ndarray, int]:
+    return piece.roll, piece.tonic
+
+
 def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0) -> dict:
     """Real tunes, real tunes with shuffled intervals, and each model alone and with the form plan (neutral
     rendering: no rhythmic grid, no snapping to the key), side by side."""
@@ -212,14 +222,14 @@ def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: in
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     picked = [real_melodies[i] for i in rng.permutation(len(real_melodies))[:max_real]]
-    real = {(m.quadrant.name, i): m.roll[:256] for i, m in enumerate(picked)}
+    real = {(m.quadrant.name, i): (m.roll[:256], m.tonic) for i, m in enumerate(picked)}
     real_rows = listener_rows(real, out_dir, "real")
-    shuffled = {k: shuffled_intervals(r, rng) for k, r in real.items()}
+    shuffled = {k: (shuffled_intervals(r, rng), tonic) for k, (r, tonic) in real.items()}
     table = {"real folk tunes": listener_summary(real_rows, real_rows),
              "real, intervals shuffled": listener_summary(listener_rows(shuffled, out_dir, "shuffled"), real_rows)}
     for model in ("gan", "transformer"):
         for form, label in ((False, f"{model}, model alone"), (True, f"{model} + form plan")):
-            pieces = {(e, s): compose(emotion=e, seed=s, model=model, rendering="neutral", form=form).roll
+            pieces = {(e, s): _roll_and_tonic(compose(emotion=e, seed=s, model=model, rendering="neutral", form=form))
                       for e in EMOTIONS for s in range(seeds)}
             table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)
     return {"bars": "5-16 (after the 4-bar opening)", "rendering": "neutral", "seeds_per_emotion": seeds,
