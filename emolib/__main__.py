@@ -41,8 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--image", action="append", required=True,
                    help="a face photo or a folder of them; repeat for more (classified in batches)")
     k.add_argument("--no-detect", action="store_true", help="images are already-cropped faces")
-    k.add_argument("--classifier", default="seven", choices=["seven", "happy-sad-angry"],
-                   help="the shipped seven-expression model (default, what compose uses) or the happy/sad/angry one")
     k.add_argument("--json", action="store_true", help="JSON lines (the default output, kept for scripts)")
     t = sub.add_parser("train-classifier", help="train the face classifier on FER2013 (see scripts/train_classifier.py)")
     t.add_argument("--out", required=True)
@@ -76,11 +74,7 @@ def _classify(args) -> int:
     if not images:
         raise EmolibError("no image files found in " + ", ".join(args.image))
     failed = 0
-    from .config import checkpoints_dir
-    from .faces.classifier import SHIPPED
-
-    for r in iter_classify(images, detect=not args.no_detect, progress=len(images) > 500,
-                           checkpoint=checkpoints_dir() / SHIPPED[args.classifier]):
+    for r in iter_classify(images, detect=not args.no_detect, progress=len(images) > 500):
         if isinstance(r, Exception):
             failed += 1
             print(f"error: {r}", file=sys.stderr, flush=True)

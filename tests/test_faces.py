@@ -77,7 +77,6 @@ def test_no_face_is_a_clear_error():
 
 @pytest.mark.parametrize("name, views", [
     ("face_classifier", ("all", "happy_sad_angry")),  # the pipeline's seven-class model
-    ("face_classifier_hsa", ("all",)),  # the happy/sad/angry model: its "all" is those three classes
 ])
 def test_shipped_checkpoint_on_fer2013_test_split(fer_root, name, views):
     """A shipped classifier still scores what the README states (within a point), in every view it states."""

@@ -222,13 +222,3 @@ def test_widget_opening_choices(tmp_path):
     demo.button.click()
     assert demo.result.ok and demo.result.composition.opening.startswith("your MIDI"), demo.result.message
 
-
-def test_cli_classify_with_the_happy_sad_angry_model():
-    import json
-
-    from emolib.pipeline import SAMPLE_FACE
-
-    seven = json.loads(_cli("classify", "--image", SAMPLE_FACE).stdout)
-    three = json.loads(_cli("classify", "--image", SAMPLE_FACE, "--classifier", "happy-sad-angry").stdout)
-    assert len(seven["probabilities"]) == 7 and set(three["probabilities"]) == {"happy", "sad", "angry"}
-    assert three["emotion"] == seven["emotion"] == "happy"

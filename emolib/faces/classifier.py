@@ -29,9 +29,6 @@ from ..errors import EmolibError
 GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's RGB statistics averaged to one channel
 INITS = ("lite0", "imagenet", "random")
 DEFAULT_CHECKPOINT = "face_classifier.pt"
-# The shipped classifiers. The pipeline uses the seven-class one: a neutral, surprised or afraid face must
-# not be forced into happy, sad or angry. The happy/sad/angry one is better on that narrower task only.
-SHIPPED = {"seven": DEFAULT_CHECKPOINT, "happy-sad-angry": "face_classifier_hsa.pt"}
 
 
 def _lite0_weights_path() -> Path:
