@@ -57,8 +57,6 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
             raise EmolibError("the uploaded file is empty")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)
-        if isinstance(opening, (bytes, bytearray)) and len(opening) > MAX_UPLOAD_BYTES:
-            raise EmolibError(f"the MIDI upload is {len(opening) / 1e6:.0f} MB; a melody file is a few kB")
         result = compose(image=source, emotion=emotion, bars=int(bars), seed=int(seed), model=model,
                          center_fallback=center_fallback, opening=opening)
         out_dir = Path(out_dir)

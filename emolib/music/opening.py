@@ -30,16 +30,14 @@ def opening_from_midi(source: str | Path | bytes, *, low: int = 48, high: int = 
     import pretty_midi
 
     if isinstance(source, (bytes, bytearray, memoryview)):
-        name, data = "the uploaded MIDI file", bytes(source)
+        name, title, data = "the uploaded MIDI file", "uploaded MIDI", bytes(source)
     else:
         from ..faces.detect import check_readable_file
 
         path = Path(source)
         check_readable_file(path, "MIDI file")
-        if path.stat().st_size > MAX_MIDI_BYTES:
-            raise BadInput(f"{path}: {path.stat().st_size / 1e6:.0f} MB is too large for a MIDI opening "
-                           f"(at most {MAX_MIDI_BYTES // 1_000_000} MB)")
-        name, data = str(path), path.read_bytes()
+        with path.open("rb") as f:  # never more than the limit in memory
+            name, title, data = str(path), path.name, f.read(MAX_MIDI_BYTES + 1)
     if len(data) > MAX_MIDI_BYTES:
         raise BadInput(f"{name}: too large for a MIDI opening (at most {MAX_MIDI_BYTES // 1_000_000} MB)")
     if not data:
@@ -59,7 +57,6 @@ def opening_from_midi(source: str | Path | bytes, *, low: int = 48, high: int = 
     tonic, mode, _ = detect_key(full)
     melody = into_register(skyline(full), low, high)
     chords = bar_chords(full, key=(tonic, mode))
-    title = Path(name).name if not isinstance(source, (bytes, bytearray, memoryview)) else "uploaded MIDI"
     return Seed(melody, [chords[b % len(chords)] for b in range(PROGRESSION_BARS)], tonic, mode, "", title)
 
 
