@@ -17,7 +17,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .pipeline import MAX_BARS, MAX_SEED
+    from .pipeline import LEAP_PENALTY, MAX_BARS, MAX_SEED
 
     p = _Parser(prog="python -m emolib", description="From a face to a melody.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--opening", default="seed", metavar="{seed,scratch,FILE.mid}",
                    help="how the piece starts: 4 bars of a real tune from the seed bank (default), 'scratch' "
                         "(the model writes from the first bar), or your own MIDI file (its first 4 bars)")
+    c.add_argument("--leap-penalty", type=float, default=None, metavar="0..10",
+                   help=f"GAN only: a decoding aid making leaps beyond a fourth less likely (default {LEAP_PENALTY}; "
+                        "0 = the model's raw choice of pitches)")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
                    "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
     c.add_argument("--out", required=True, help="MIDI file to write")
@@ -56,7 +59,7 @@ def _compose(args) -> int:
     if wav is not None and os.path.abspath(wav) == os.path.abspath(out):
         raise EmolibError(f"--wav and --out both name {out}; give the audio its own file, e.g. {out.with_suffix('.wav')}")
     result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
-                     checkpoint=args.checkpoint, opening=args.opening)
+                     checkpoint=args.checkpoint, opening=args.opening, leap_penalty=args.leap_penalty)
     files = [(out, lambda tmp: result.midi.write(tmp))]
     if wav is not None:
         from .music.audio import write_wav

@@ -158,6 +158,7 @@ class Composition:
 MAX_BARS = 256  # about 15 minutes of music at the slowest tempo; the transformer takes about 20 s for it
 GRIDS = (1, 2, 4, 8, 16)  # rhythmic grids that divide a 16-step bar
 MAX_SEED = 2**32 - 1
+LEAP_PENALTY = 0.3  # the GAN's default decoding aid against leaps (gan.generate; 0 = off): README, listener table
 
 
 def check_bars(bars) -> int:
@@ -165,6 +166,13 @@ def check_bars(bars) -> int:
     if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
         raise BadInput(f"bars must be a whole number from 1 to {MAX_BARS}, got {bars!r}")
     return int(bars)
+
+
+def check_leap_penalty(value) -> float:
+    """A leap penalty is a number from 0 (off) to 10 (leaps beyond a fourth all but forbidden)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value <= 10:
+        raise BadInput(f"leap_penalty must be a number from 0 (off) to 10, got {value!r}")
+    return float(value)
 
 
 def check_seed(seed) -> int:
@@ -197,7 +205,8 @@ def _generator(model: str, path: str):
 
 def compose(image: str | Path | bytes | None = None, emotion: str | None = None, bars: int = 16, seed: int | None = None,
             model: str = "gan", checkpoint: str | Path | None = None, center_fallback: bool = False,
-            grid: int | None = None, opening="seed", rendering: str = "expressive", form: bool = True) -> Composition:
+            grid: int | None = None, opening="seed", rendering: str = "expressive", form: bool = True,
+            leap_penalty: float | None = None) -> Composition:
     """Compose a melody with harmony for an emotion (or for the face in an image; default: the sample face).
 
     Given both an image and an emotion, the face is still classified (the result shows it) and the
@@ -211,6 +220,8 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     model's notes carry by themselves).
     form: sixteen bars as a a' b a'' with a half cadence at bar 8 and a tonic close (emolib.music.form);
     False leaves the model's notes and the opening tune's chords as they are.
+    leap_penalty: the GAN's decoding aid against leaps larger than a fourth (gan.generate; default
+    LEAP_PENALTY, 0 = the GAN's raw choice of pitches). The transformer has none.
     """
     from .music import gan, transformer
     from .music.render import STYLES, render, render_neutral, snap_to_key
@@ -222,6 +233,7 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     neutral = rendering == "neutral"
     bars = check_bars(bars)
     seed = check_seed(seed)
+    leap_penalty = LEAP_PENALTY if leap_penalty is None else check_leap_penalty(leap_penalty)
     if grid is not None and (isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or int(grid) not in GRIDS):
         raise BadInput(f"grid must be one of {', '.join(map(str, GRIDS))} steps (1 = the GAN's raw output), got {grid!r}")
     path = checkpoint_path(model, checkpoint)
@@ -241,7 +253,8 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     else:
         default_grid = 1 if neutral else STYLES[q.name].grid
         roll = gan.generate(net, emotion=q.name, seed_roll=opening_roll, chords=chords, bars=bars, seed=seed,
-                            grid=default_grid if grid is None else grid)
+                            grid=default_grid if grid is None else grid,
+                            leap_penalty=leap_penalty)
     if form:
         roll = apply_form(roll, s.tonic, s.mode)
     if neutral:

@@ -21,6 +21,8 @@ def main() -> None:
     ap.add_argument("--data", choices=["folk", "emopia"], default="folk")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int)
+    ap.add_argument("--lambda-interval", type=float, help="weight of interval feature matching (GANConfig.lambda_interval)")
+    ap.add_argument("--seed", type=int, help="GANConfig.seed (weights, batches, noise)")
     ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
     ap.add_argument("--seed-bank", action="store_true",
                     help="also rebuild the shipped seed bank (4-bar openings + chords) from the folk corpus")
@@ -29,6 +31,10 @@ def main() -> None:
     cfg = load(gan.GANConfig)
     if args.steps:
         cfg = replace(cfg, steps=args.steps)
+    if args.lambda_interval is not None:
+        cfg = replace(cfg, lambda_interval=args.lambda_interval)
+    if args.seed is not None:
+        cfg = replace(cfg, seed=args.seed)
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 

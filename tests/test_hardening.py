@@ -51,6 +51,9 @@ LONG = "x" * 300 + ".png"
     (["--emotion", "sad", "--bars", "99999999999"], "bars must be a whole number from 1 to 256"),
     (["--emotion", "sad", "--seed", str(2**70)], "seed must be a whole number from 0 to 4294967295"),
     (["--emotion", "sad", "--seed", "-1"], "seed must be a whole number"),
+    (["--emotion", "sad", "--leap-penalty", "11"], "leap_penalty must be a number from 0 (off) to 10"),
+    (["--emotion", "sad", "--leap-penalty", "nan"], "leap_penalty must be a number from 0 (off) to 10"),
+    (["--emotion", "sad", "--leap-penalty", "lots"], "invalid float value"),
     (["--emotion", "gloomy"], "invalid choice"),
     (["--emotion", "sad", "--image", "face.png"], "not allowed with argument"),
     (["--image", LONG], "cannot open (File name too long)"),
@@ -255,6 +258,9 @@ def test_classify_yields_results_before_the_input_ends(tmp_path):
     ({"emotion": "sad", "bars": 10_000}, "from 1 to 256"),
     ({"image": 123}, "an image is a file path or the bytes of an upload"),
     ({"emotion": "sad", "model": "lstm"}, "unknown model"),
+    ({"emotion": "sad", "leap_penalty": -1}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "leap_penalty": "high"}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "model": "transformer", "leap_penalty": 11}, "leap_penalty must be a number from 0"),
 ])
 def test_compose_refuses(kwargs, expected):
     from emolib.pipeline import compose

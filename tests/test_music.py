@@ -31,6 +31,21 @@ def test_top_k_allows_silence_and_one_pitch():
     assert out.sum() == 1 and out[0, 60] == 1 and not out[1:].any()
 
 
+def test_top1_near_only_reranks_pitches():
+    from emolib.music.roll import last_pitch, top1_near
+
+    probs = np.zeros((3, 128))
+    probs[:, 84] = 0.9  # the model's favourite: two octaves above the previous note
+    probs[:, 62] = 0.6  # a step away
+    probs[1] = 0.0  # a rest stays a rest
+    plain = top1_near(probs, last=60)
+    assert np.array_equal(plain, top_k(probs, k=1))  # no penalty: exactly top_k
+    near = top1_near(probs, last=60, leap_penalty=0.3)
+    assert near[0, 62] and near[2, 62] and not near[1].any()  # the step wins, the rhythm is unchanged
+    assert not top1_near(probs, last=60, leap_penalty=0.01)[0, 62]  # a weak penalty keeps the strong favourite
+    assert last_pitch(near) == 62 and last_pitch(np.zeros((4, 128))) is None
+
+
 def test_metrics_known_answers():
     n = notes_from_roll(scale_roll(C_MAJOR), tempo=120)
     m = evaluate(n)

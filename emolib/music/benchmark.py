@@ -213,9 +213,19 @@ def _roll_and_tonic(piece) -> tuple[np.ndarray, int]:
     return piece.roll, piece.tonic
 
 
-def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0) -> dict:
-    """Real tunes, real tunes with shuffled intervals, and each model alone and with the form plan (neutral
-    rendering: no rhythmic grid, no snapping to the key), side by side."""
+# (column, model, form plan, the GAN's leap penalty at compose's default): each model alone, then with
+# the decoding aid and the form plan that compose adds by default
+LISTENER_COLUMNS = (("gan, model alone", "gan", False, False), ("gan + leap penalty", "gan", False, True),
+                    ("gan + leap penalty + form plan", "gan", True, True),
+                    ("transformer, model alone", "transformer", False, False),
+                    ("transformer + form plan", "transformer", True, False))
+
+
+def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0,
+                   gan_checkpoint: str | Path | None = None) -> dict:
+    """Real tunes, real tunes with shuffled intervals, and each model alone and with the aids compose adds
+    (neutral rendering: no rhythmic grid, no snapping to the key), side by side. gan_checkpoint: another
+    GAN generator than the shipped one."""
     from ..pipeline import compose
     from .melodic import shuffled_intervals
 
@@ -227,11 +237,12 @@ def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: in
     shuffled = {k: (shuffled_intervals(r, rng), tonic) for k, (r, tonic) in real.items()}
     table = {"real folk tunes": listener_summary(real_rows, real_rows),
              "real, intervals shuffled": listener_summary(listener_rows(shuffled, out_dir, "shuffled"), real_rows)}
-    for model in ("gan", "transformer"):
-        for form, label in ((False, f"{model}, model alone"), (True, f"{model} + form plan")):
-            pieces = {(e, s): _roll_and_tonic(compose(emotion=e, seed=s, model=model, rendering="neutral", form=form))
-                      for e in EMOTIONS for s in range(seeds)}
-            table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)
+    for label, model, form, aid in LISTENER_COLUMNS:
+        pieces = {(e, s): _roll_and_tonic(compose(emotion=e, seed=s, model=model, rendering="neutral", form=form,
+                                                  leap_penalty=None if aid else 0.0,
+                                                  checkpoint=gan_checkpoint if model == "gan" else None))
+                  for e in EMOTIONS for s in range(seeds)}
+        table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)
     return {"bars": "5-16 (after the 4-bar opening)", "rendering": "neutral", "seeds_per_emotion": seeds,
             "real_tunes": len(real_rows), "table": table}
 

@@ -179,3 +179,30 @@ def top_k(probs: np.ndarray, k: int = 1, threshold: float = 0.5) -> np.ndarray:
     keep = probs[rows, idx] >= threshold
     out[np.broadcast_to(rows, idx.shape)[keep], idx[keep]] = 1
     return out
+
+
+def last_pitch(roll: np.ndarray) -> int | None:
+    """The pitch sounding last in a roll (the highest, if several), or None if the roll is silent."""
+    steps = np.flatnonzero(roll.any(axis=1))
+    return None if len(steps) == 0 else int(np.flatnonzero(roll[steps[-1]])[-1])
+
+
+def top1_near(probs: np.ndarray, last: int | None = None, threshold: float = 0.5, leap_penalty: float = 0.0,
+              free: int = 5) -> np.ndarray:
+    """A melody (one pitch per step) from note probabilities that prefers small moves: a decoding aid.
+
+    Whether a step sounds is decided exactly as by top_k(k=1): its most likely pitch reaches the
+    threshold. Which pitch sounds is chosen after weighting each probability by
+    exp(-leap_penalty * max(0, |pitch - previous pitch| - free)): moves up to `free` semitones (a fourth)
+    are left alone, larger leaps are made less likely, the rhythm is untouched. leap_penalty=0 is top_k(k=1).
+    """
+    out = np.zeros(probs.shape, dtype=np.uint8)
+    pitches = np.arange(probs.shape[1])
+    for t, p in enumerate(probs):
+        if p.max() < threshold:
+            continue
+        if last is not None and leap_penalty > 0:
+            p = p * np.exp(-leap_penalty * np.maximum(0, np.abs(pitches - last) - free))
+        last = int(np.argmax(p))
+        out[t, last] = 1
+    return out
