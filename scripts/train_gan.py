@@ -22,6 +22,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int)
     ap.add_argument("--lambda-interval", type=float, help="weight of interval feature matching (GANConfig.lambda_interval)")
+    ap.add_argument("--lambda-chord", type=float, help="weight of chord-relative pitch-class matching (GANConfig.lambda_chord)")
     ap.add_argument("--seed", type=int, help="GANConfig.seed (weights, batches, noise)")
     ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
     ap.add_argument("--seed-bank", action="store_true",
@@ -33,6 +34,8 @@ def main() -> None:
         cfg = replace(cfg, steps=args.steps)
     if args.lambda_interval is not None:
         cfg = replace(cfg, lambda_interval=args.lambda_interval)
+    if args.lambda_chord is not None:
+        cfg = replace(cfg, lambda_chord=args.lambda_chord)
     if args.seed is not None:
         cfg = replace(cfg, seed=args.seed)
     if args.data == "folk":

@@ -56,6 +56,20 @@ def test_joint_batch_lets_batchnorm_see_the_difference():
     assert separate < 0.02 and (pr.mean() - pf.mean()).abs().item() > separate
 
 
+def test_chord_profile_counts_pitch_classes_from_each_bars_root():
+    """A C minor triad over C minor bars and an A major triad over A major bars: root, third, fifth."""
+    y = torch.from_numpy(gan.condition("sad", [Chord(0, True), Chord(9, False)] * 2))[None]
+    roll = torch.zeros(1, 64, 128)
+    for bar, triad in enumerate([(60, 63, 67), (69, 73, 76)] * 2):
+        for j, p in enumerate(triad):
+            roll[0, bar * 16 + 5 * j, p] = 1
+    major, minor = gan.chord_profile(roll, y)
+    assert torch.allclose(major[[0, 4, 7]], torch.full((3,), 1 / 3)) and major.sum() == pytest.approx(1)
+    assert torch.allclose(minor[[0, 3, 7]], torch.full((3,), 1 / 3)) and minor.sum() == pytest.approx(1)
+    shifted = gan.chord_profile(torch.roll(roll, 2, dims=2), gan.transpose_condition(y, 2))
+    assert torch.allclose(shifted, torch.stack([major, minor]))  # the same relative to the chords in any key
+
+
 def test_binarize_is_hard_forward_and_passes_gradients():
     p = torch.tensor([[[0.2, 0.7, 0.6], [0.1, 0.3, 0.2]]], requires_grad=True)
     b = gan.binarize(p)

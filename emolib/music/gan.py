@@ -59,6 +59,11 @@ class GANConfig:
     # mean interval of G's own notes fell from 7.0 semitones (0) to 5.7 (10) and 4.0 (100); in full
     # 6000-step runs 300 gave 3.06, 600 and 1000 did worse (3.67, 3.93); 0 turns it off
     lambda_interval: float = 300.0
+    # the same, conditioned on the harmony: the pitch-class profile of what G plays relative to each bar's
+    # chord root, over major-chord and over minor-chord bars, matched to the real segments' (so that G
+    # plays a minor third over a minor chord); 0 turns it off. Off by default: a full run with 300 raised
+    # the mode match of G's own melodies from 75 % to 84 % but lost the arousal in their density (0.91x)
+    lambda_chord: float = 0.0
     hop_bars: int = 2  # training segments start every 2 bars
     transpose: tuple[int, int] = (-5, 6)  # augmentation: every key from 5 down to 6 up
     seed: int = 0
@@ -241,6 +246,21 @@ def interval_histogram(roll: torch.Tensor) -> torch.Tensor:
     return torch.stack(out, dim=1).mean(0) / roll.shape[1]
 
 
+def chord_profile(roll: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(2, 12): the share of each pitch class, counted from the bar's chord root (0 = root, 3 = minor third,
+    4 = major third, 7 = fifth), of what a batch plays over its major-chord bars (row 0) and minor-chord bars (row 1)."""
+    n = roll.shape[0]
+    per_bar = roll.reshape(n, BARS, -1, N_PITCHES).sum(2)  # (n, bars, 128) steps sounding per pitch
+    per_bar = F.pad(per_bar, (0, 12 - N_PITCHES % 12))
+    pc = per_bar.reshape(n, BARS, -1, 12).sum(2)  # (n, bars, 12) per pitch class
+    chords = y[:, len(EMOTIONS):len(EMOTIONS) + 13 * BARS].reshape(n, BARS, 13)
+    root = chords[..., :12].argmax(-1, keepdim=True)
+    rel = pc.gather(-1, (torch.arange(12) + root) % 12)  # rel[..., k] = pitch class k semitones above the root
+    minor = chords[..., 12:13]
+    rows = [(rel * (1 - minor)).sum((0, 1)), (rel * minor).sum((0, 1))]
+    return torch.stack([r / r.sum().clamp(min=1e-6) for r in rows])
+
+
 def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, noise: float = 0.0):
     """D on real and fake segments in one batch, so its BatchNorm sees both.
 
@@ -301,6 +321,8 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
             if cfg.lambda_interval:
                 fm = fm + cfg.lambda_interval * F.mse_loss(interval_histogram(fake), interval_histogram(x),
                                                            reduction="sum")  # on what is played (binarised)
+            if cfg.lambda_chord:
+                fm = fm + cfg.lambda_chord * F.mse_loss(chord_profile(fake, y), chord_profile(x, y), reduction="sum")
             g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
