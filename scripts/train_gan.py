@@ -9,7 +9,6 @@ the small configuration CI uses.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 from emolib.music import gan
 from emolib.config import MusicConfig, load
@@ -29,15 +28,9 @@ def main() -> None:
                     help="also rebuild the shipped seed bank (4-bar openings + chords) from the folk corpus")
     args = ap.parse_args()
     out = check_output(args.out, args.force)
-    cfg = load(gan.GANConfig)
-    if args.steps:
-        cfg = replace(cfg, steps=args.steps)
-    if args.lambda_interval is not None:
-        cfg = replace(cfg, lambda_interval=args.lambda_interval)
-    if args.lambda_chord is not None:
-        cfg = replace(cfg, lambda_chord=args.lambda_chord)
-    if args.seed is not None:
-        cfg = replace(cfg, seed=args.seed)
+    given = {"steps": args.steps or None, "lambda_interval": args.lambda_interval, "lambda_chord": args.lambda_chord,
+             "seed": args.seed}
+    cfg = load(gan.GANConfig, **{k: v for k, v in given.items() if v is not None})
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 
