@@ -23,8 +23,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from emolib.music import benchmark
 
 
