@@ -120,7 +120,12 @@ class FaceConfig:
     # imbalance. On validation, 0 gave the best accuracy (0.535 vs 0.500 for 0.5 and 0.455 for 1).
     class_weight_power: float = 0.0
     label_smoothing: float = 0.0  # 0.1 cost 2 points of validation accuracy (0.500 vs 0.520)
-    labels: str = "fer2013"  # training labels: FER2013's own, or "ferplus" (the FER+ majority vote)
+    # training labels: FER2013's own, "ferplus" (the FER+ majority vote) or "ferplus_soft" (each face's FER+
+    # vote distribution over our classes as a soft target, mixed with its FER2013 label by soft_weight)
+    labels: str = "fer2013"
+    soft_weight: float = 1.0  # "ferplus_soft": target = soft_weight * votes + (1 - soft_weight) * FER2013 label
+    blur: float = 0.0  # share of training faces given a random Gaussian blur
+    erase: float = 0.0  # share of training faces with one random rectangle erased
     # Averaging each face with its mirror image adds about 1 point on validation but doubles inference
     # time: at 96 px that is 14 ms per face, over the 10 ms budget, so it is off by default.
     flip_tta: bool = False

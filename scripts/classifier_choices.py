@@ -1,12 +1,18 @@
 """The classifier's settings, each chosen on validation faces only (the test split is never touched here).
 
     EMOLIB_DATA=/path/to/data python scripts/classifier_choices.py [--max-train 6000] [--epochs 3] [--write]
+    EMOLIB_DATA=/path/to/data python scripts/classifier_choices.py --round 2 --max-train 12000 --epochs 5 --write
 
 Same seed, same training sample (stratified), same budget for every variant; each changes one setting
 of FaceConfig's defaults: resolution (64 vs 96 px), label smoothing, class weights, FER+ majority labels
 instead of FER2013's, and a separate happy/sad/angry model against the seven-class one restricted to
 those three classes. Mirrored-face averaging is judged on every run (with and without). --write saves
 figures/02_choices.json, which notebook 02 plots and the README quotes.
+
+Round 2 starts from what round 1 chose (FaceConfig's defaults) and tries what generalises beyond FER2013's
+label noise: FER+'s ten-annotator vote distributions as soft targets (Barsoum et al. 2016), alone and
+mixed half and half with FER2013's label, and stronger augmentation (blur, erased rectangles). --write saves
+figures/02_choices_round2.json.
 """
 from __future__ import annotations
 
@@ -36,18 +42,31 @@ VARIANTS = {  # name: the one setting it changes
 }
 
 
+SHIPPED = {"image_size": 96, "label_smoothing": 0.0, "class_weight_power": 0.0, "flip_tta": True, "labels": "fer2013"}
+VARIANTS_2 = {
+    "shipped settings (96 px, FER2013 labels)": {},
+    "FER+ vote distributions as soft targets": {"labels": "ferplus_soft", "soft_weight": 1.0},
+    "FER+ votes mixed 50/50 with the FER2013 label": {"labels": "ferplus_soft", "soft_weight": 0.5},
+    "blur and erasing augmentation": {"blur": 0.3, "erase": 0.3},
+    "FER+ votes 50/50 + blur and erasing": {"labels": "ferplus_soft", "soft_weight": 0.5, "blur": 0.3, "erase": 0.3},
+}
+ROUNDS = {1: (START, VARIANTS, "02_choices.json"), 2: (SHIPPED, VARIANTS_2, "02_choices_round2.json")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data")
     ap.add_argument("--max-train", type=int, default=6000)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--only", help="run just the variants whose name contains this")
+    ap.add_argument("--round", type=int, choices=sorted(ROUNDS), default=1)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
+    start_settings, variants, out_name = ROUNDS[args.round]
     data = load_fer2013(args.data)
-    base = replace(FaceConfig(), **START, max_train=args.max_train, epochs=args.epochs, patience=args.epochs)
+    base = replace(FaceConfig(), **start_settings, max_train=args.max_train, epochs=args.epochs, patience=args.epochs)
     runs = {}
-    for name, change in VARIANTS.items():
+    for name, change in variants.items():
         if args.only and args.only not in name:
             continue
         cfg = replace(base, **change)
@@ -68,7 +87,7 @@ def main() -> None:
               f"{r['minutes']} min", flush=True)
     if args.write:
         out = {"max_train": args.max_train, "epochs": args.epochs, "base": asdict(base), "runs": runs}
-        (figures_dir() / "02_choices.json").write_text(json.dumps(out, indent=1))
+        (figures_dir() / out_name).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

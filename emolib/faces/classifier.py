@@ -102,8 +102,10 @@ def normalize(images: np.ndarray | torch.Tensor, size: int) -> torch.Tensor:
     return (x - GRAY_MEAN) / GRAY_STD
 
 
-def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Training-only augmentation on a normalised batch: flip, small affine, brightness/contrast."""
+def augment(x: torch.Tensor, generator: torch.Generator, *, blur: float = 0.0, erase: float = 0.0) -> torch.Tensor:
+    """Training-only augmentation on a normalised batch: flip, small affine, brightness/contrast; optionally
+    a Gaussian blur on a share `blur` of the faces (webcam and old photos are soft) and one erased rectangle
+    on a share `erase` of them (a hand, glasses, a shadow: no single region may decide)."""
     n = x.shape[0]
     flip = torch.rand(n, generator=generator) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(-1), x)
@@ -116,7 +118,45 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     x = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
     gain = 1.0 + (torch.rand(n, 1, 1, 1, generator=generator) - 0.5) * 0.4
     bias = (torch.rand(n, 1, 1, 1, generator=generator) - 0.5) * 0.4
-    return x * gain + bias
+    x = x * gain + bias
+    if blur > 0:
+        x = _random_blur(x, blur, generator)
+    if erase > 0:
+        x = _random_erase(x, erase, generator)
+    return x
+
+
+def _random_blur(x: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """A Gaussian blur (sigma 0.3-1.0 px at 48 px, scaled with the size) on a random share of the batch."""
+    n, size = x.shape[0], x.shape[-1]
+    pick = torch.rand(n, generator=generator) < share
+    if not pick.any():
+        return x
+    sigma = (0.3 + 0.7 * torch.rand(int(pick.sum()), generator=generator)) * size / 48
+    radius = int(math.ceil(3 * sigma.max().item()))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t[None] / sigma[:, None]) ** 2)
+    k = k / k.sum(1, keepdim=True)  # (m, taps): one separable kernel per blurred face
+    sub = x[pick].transpose(0, 1)  # (1, m, H, W): faces as channels, each with its own kernel
+    sub = F.conv2d(F.pad(sub, (radius, radius, 0, 0), mode="replicate"), k[:, None, None, :], groups=len(k))
+    sub = F.conv2d(F.pad(sub, (0, 0, radius, radius), mode="replicate"), k[:, None, :, None], groups=len(k))
+    out = x.clone()
+    out[pick] = sub.transpose(0, 1)
+    return out
+
+
+def _random_erase(x: torch.Tensor, share: float, generator: torch.Generator) -> torch.Tensor:
+    """One rectangle (2-20 % of the face) set to the mean grey on a random share of the batch (Zhong et al. 2020)."""
+    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+    out = x.clone()
+    for i in torch.nonzero(torch.rand(n, generator=generator) < share).flatten().tolist():
+        area = (0.02 + 0.18 * torch.rand(1, generator=generator).item()) * h * w
+        aspect = math.exp((torch.rand(1, generator=generator).item() - 0.5) * 2 * math.log(3))
+        eh, ew = min(h, max(1, round(math.sqrt(area * aspect)))), min(w, max(1, round(math.sqrt(area / aspect))))
+        top = int(torch.randint(0, h - eh + 1, (1,), generator=generator))
+        left = int(torch.randint(0, w - ew + 1, (1,), generator=generator))
+        out[i, :, top:top + eh, left:left + ew] = 0.0  # 0 after normalisation = ImageNet's mean grey
+    return out
 
 
 def lr_at(step: int, total: int, cfg: FaceConfig) -> float:
@@ -191,8 +231,11 @@ class History:
 
 
 def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-          cfg: FaceConfig, *, progress: bool = True) -> tuple[nn.Module, History]:
-    """Train with augmentation, class-balanced loss and warm-up + cosine LR; keep the best epoch on val macro-F1."""
+          cfg: FaceConfig, *, progress: bool = True, train_targets: np.ndarray | None = None) -> tuple[nn.Module, History]:
+    """Train with augmentation, class-balanced loss and warm-up + cosine LR; keep the best epoch on val macro-F1.
+
+    train_targets: (N, k) soft targets (each row a distribution, e.g. FER+'s annotator votes) used instead
+    of the one-hot train_y in the loss; train_y still counts the classes and the training accuracy."""
     from tqdm.auto import tqdm
 
     torch.set_num_threads(cfg.num_threads)
@@ -215,12 +258,16 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
         for b in bar:
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
             t0 = time.perf_counter()
-            x = augment(normalize(train_x[idx], cfg.image_size), gen)
+            x = augment(normalize(train_x[idx], cfg.image_size), gen, blur=cfg.blur, erase=cfg.erase)
             y = torch.as_tensor(train_y[idx])
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, cfg)
             logits = model(x)
-            loss = F.cross_entropy(logits, y, weight=weight, label_smoothing=cfg.label_smoothing)
+            if train_targets is None:
+                loss = F.cross_entropy(logits, y, weight=weight, label_smoothing=cfg.label_smoothing)
+            else:
+                loss = F.cross_entropy(logits, torch.as_tensor(train_targets[idx], dtype=torch.float32), weight=weight,
+                                       label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -33,8 +33,8 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
     train_part, val_part = train_val_split(data, cfg.val_fraction, seed=cfg.seed)
     if cfg.labels == "ferplus":
         train_part = ferplus_relabel(train_part)
-    elif cfg.labels != "fer2013":
-        raise ValueError(f"labels must be 'fer2013' or 'ferplus', got {cfg.labels!r}")
+    elif cfg.labels not in ("fer2013", "ferplus_soft"):
+        raise ValueError(f"labels must be 'fer2013', 'ferplus' or 'ferplus_soft', got {cfg.labels!r}")
     cap = balanced_cap if cfg.balanced_sample else stratified_cap
     train_part = cap(train_part, cfg.max_train, seed=cfg.seed)
     val_part = cap(val_part, None if cfg.max_train is None else max(60, cfg.max_train // 5), cfg.seed)
@@ -55,13 +55,35 @@ def ferplus_relabel(data: FaceData, votes_path: str | Path | None = None) -> Fac
     return out
 
 
+def soft_targets(data: FaceData, cfg: FaceConfig, votes_path: str | Path | None = None) -> np.ndarray | None:
+    """(N, k) training targets for cfg.labels == "ferplus_soft": each face's FER+ votes over our classes
+    (contempt, unknown and not-a-face dropped), mixed with its FER2013 one-hot label by cfg.soft_weight; a
+    face with no usable vote keeps its one-hot label. None for the other label choices."""
+    from .datasets import FERPLUS_COLUMNS, FERPLUS_TO_FER, load_ferplus_votes
+
+    if cfg.labels != "ferplus_soft":
+        return None
+    if data.rows is None or (data.rows < 0).any():
+        raise ValueError("FER+ labels need FER2013's row numbers (the csv, or files named <Usage>_<row>.png)")
+    votes = load_ferplus_votes(votes_path)[data.rows].astype(np.float64)
+    k = len(data.classes)
+    soft = np.zeros((len(data), k))
+    for col, name in FERPLUS_TO_FER.items():
+        if name in data.classes:
+            soft[:, data.classes.index(name)] = votes[:, FERPLUS_COLUMNS.index(col)]
+    hard = np.eye(k)[data.labels]
+    total = soft.sum(1, keepdims=True)
+    soft = np.where(total > 0, soft / np.maximum(total, 1e-9), hard)
+    return (cfg.soft_weight * soft + (1 - cfg.soft_weight) * hard).astype(np.float32)
+
+
 def fit_on_validation(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> tuple[FaceClassifier, History]:
     """Train and score on validation only (for choosing settings; the test split is not touched)."""
     set_seed(cfg.seed)
     cfg, train_part, val_part, _ = training_splits(data, cfg)
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
-                        cfg, progress=progress)
+                        cfg, progress=progress, train_targets=soft_targets(train_part, cfg))
     return FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta), hist
 
 
@@ -74,7 +96,7 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     start = time.perf_counter()
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
-                        cfg, progress=progress)
+                        cfg, progress=progress, train_targets=soft_targets(train_part, cfg))
     clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta)
     probs = clf.predict_proba(test_part.images)
     test = scores(test_part.labels, probs.argmax(1), tuple(cfg.classes))
