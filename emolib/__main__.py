@@ -1,11 +1,10 @@
-"""Command line: python -m emolib {compose,classify,train-classifier} ... (a thin layer over pipeline.py)."""
+"""Command line: python -m emolib {compose,classify,train-classifier} ... (a thin layer over pure functions)."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from .emotion import EMOTIONS
 from .errors import EmolibError
@@ -17,7 +16,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .pipeline import LEAP_PENALTY, MAX_BARS, MAX_SEED
+    from .faces import training
+    from .music.compose import MAX_BARS, MAX_SEED
+    from .music.models import MODELS
+    from .music.render import RENDERINGS
 
     p = _Parser(prog="python -m emolib", description="From a face to a melody.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -25,16 +27,25 @@ def _parser() -> argparse.ArgumentParser:
     source = c.add_mutually_exclusive_group()
     source.add_argument("--emotion", choices=EMOTIONS, type=str.lower)
     source.add_argument("--image", help="a face photo (default: the bundled sample face)")
+    c.add_argument("--center-crop", action="store_true", help="use the photo's centre when no face is found")
     c.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}; the same seed gives the same music")
     c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
-    c.add_argument("--model", default="gan", choices=["gan", "transformer"], type=str.lower,
-                   help="MIDINet GAN (default) or the emotion-token transformer")
+    c.add_argument("--model", default="gan", choices=list(MODELS), type=str.lower,
+                   help="; ".join(f"{s.name}: {s.summary}" for s in MODELS.values()))
     c.add_argument("--opening", default="seed", metavar="{seed,scratch,FILE.mid}",
                    help="how the piece starts: 4 bars of a real tune from the seed bank (default), 'scratch' "
                         "(the model writes from the first bar), or your own MIDI file (its first 4 bars)")
-    c.add_argument("--leap-penalty", type=float, default=None, metavar="0..10",
-                   help=f"GAN only: a decoding aid making leaps beyond a fourth less likely (default {LEAP_PENALTY}; "
-                        "0 = the model's raw choice of pitches)")
+    d = c.add_argument_group("decoding (how the model's notes are chosen; default: the model's settings in "
+                             "emolib.music.models)")
+    d.add_argument("--temperature", type=float, help="above 0: 1 = the model's probabilities as they are")
+    d.add_argument("--top-k", type=int, help="choose among the k most likely (1 = always the most likely)")
+    d.add_argument("--top-p", type=float, help="nucleus sampling: choose within probability top-p")
+    d.add_argument("--leap-penalty", type=float, metavar="0..10",
+                   help="make leaps beyond a fourth less likely (0 = off)")
+    d.add_argument("--grid", type=int, help="notes start only every GRID steps (1, 2, 4, 8, 16; 1 = off)")
+    c.add_argument("--rendering", default="expressive", choices=list(RENDERINGS),
+                   help="expressive: per-emotion tempo, register, loudness and accompaniment; neutral: the melody "
+                        "alone at one tempo on the piano (the notes are the same)")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
                    "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
     c.add_argument("--out", required=True, help="MIDI file to write")
@@ -44,10 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--image", action="append", required=True,
                    help="a face photo or a folder of them; repeat for more (classified in batches)")
     k.add_argument("--no-detect", action="store_true", help="images are already-cropped faces")
+    k.add_argument("--center-crop", action="store_true", help="use a photo's centre when no face is found")
     k.add_argument("--json", action="store_true", help="JSON lines (the default output, kept for scripts)")
-    t = sub.add_parser("train-classifier", help="train the face classifier on FER2013 (see scripts/train_classifier.py)")
-    t.add_argument("--out", required=True)
+    t = sub.add_parser("train-classifier", help="train the face classifier on FER2013's official split")
+    training.add_arguments(t)
     return p
+
+
+DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid")
 
 
 def _compose(args) -> int:
@@ -57,16 +72,18 @@ def _compose(args) -> int:
     out = check_target(args.out, args.force)  # refused before any work is done
     wav = check_target(args.wav, args.force) if args.wav else None
     if wav is not None and os.path.abspath(wav) == os.path.abspath(out):
-        raise EmolibError(f"--wav and --out both name {out}; give the audio its own file, e.g. {out.with_suffix('.wav')}")
-    result = compose(image=args.image, emotion=args.emotion, bars=args.bars, seed=args.seed, model=args.model,
-                     checkpoint=args.checkpoint, opening=args.opening, leap_penalty=args.leap_penalty)
+        raise EmolibError(f"--wav and --out both name {out}", f"give the audio its own file, e.g. {out.with_suffix('.wav')}")
+    decoding = {k: getattr(args, k) for k in DECODING_FLAGS if getattr(args, k) is not None}
+    result = compose(image=args.image, emotion=args.emotion, center_fallback=args.center_crop, bars=args.bars,
+                     seed=args.seed, model=args.model, checkpoint=args.checkpoint, opening=args.opening,
+                     decoding=decoding, rendering=args.rendering)
     files = [(out, lambda tmp: result.midi.write(tmp))]
     if wav is not None:
         from .music.audio import write_wav
 
         files.append((wav, lambda tmp: write_wav(tmp, *result.audio())))
     write_files(files, force=args.force)
-    print(f"{result.emotion} ({result.mode}), {args.bars} bars, opening {result.opening} -> {out}" + (f" and {wav}" if wav else ""))
+    print(f"{result.summary()} -> {out}" + (f" and {wav}" if wav else ""))
     return 0
 
 
@@ -77,7 +94,8 @@ def _classify(args) -> int:
     if not images:
         raise EmolibError("no image files found in " + ", ".join(args.image))
     failed = 0
-    for r in iter_classify(images, detect=not args.no_detect, progress=len(images) > 500):
+    for r in iter_classify(images, detect=not args.no_detect, center_fallback=args.center_crop,
+                           progress=len(images) > 500):
         if isinstance(r, Exception):
             failed += 1
             print(f"error: {r}", file=sys.stderr, flush=True)
@@ -98,12 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "classify":
             return _classify(args)
         if args.command == "train-classifier":
-            import runpy
+            from .faces.training import run
 
-            sys.argv = ["train_classifier", "--out", args.out]
-            runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "train_classifier.py"),
-                           run_name="__main__")
-    except (EmolibError, ValueError) as exc:
+            run(args)
+    except EmolibError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours

@@ -1,9 +1,19 @@
-"""Errors that carry a message for people: what is wrong and how to fix it."""
+"""Errors that carry a message for people: what is wrong, and how to fix it, as data.
+
+``str(error)`` is the whole line the command line prints ("what is wrong; how to fix it"). The parts are
+kept apart: ``error.message`` says what is wrong and ``error.hint`` how to fix it where the message is read
+on the command line or in Python. The widget words its own fix for each kind of error (its subclass), so no
+code edits message strings.
+"""
 from __future__ import annotations
 
 
 class EmolibError(Exception):
     """An error the command line and the widgets show as one friendly line."""
+
+    def __init__(self, message: str, hint: str = ""):
+        self.message, self.hint = message, hint
+        super().__init__(f"{message}; {hint}" if hint else message)
 
 
 class DatasetNotFound(EmolibError):
@@ -12,3 +22,15 @@ class DatasetNotFound(EmolibError):
 
 class BadInput(EmolibError):
     """A file or argument the user gave cannot be used (not an image, no face, empty MIDI, ...)."""
+
+
+class BadImage(BadInput):
+    """The image itself cannot be used: missing, unreadable, not an image, too large."""
+
+
+class NoFace(BadInput):
+    """The image is fine but no face was found in it."""
+
+
+class BadMidi(BadInput):
+    """The MIDI file given as an opening cannot be used."""

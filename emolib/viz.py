@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import figures_dir
+from .config import ensure_dir, figures_dir
 from .emotion import QUADRANTS, VA_COORDINATES, quadrant, valence_arousal
+from .music.piece import REGISTER
 from .music.roll import STEPS_PER_BAR
 
 QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
 
 
 def _plt():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in {"module://matplotlib_inline.backend_inline", "inline"}:
-        try:
-            from IPython import get_ipython
-
-            if get_ipython() is None:
-                matplotlib.use("Agg")
-        except ImportError:
-            matplotlib.use("Agg")
+    """pyplot, imported when a plot is drawn. The backend is left to matplotlib (inline in notebooks, Agg when there
+    is no display): emolib never switches a backend the caller chose."""
     import matplotlib.pyplot as plt
 
     return plt
@@ -35,7 +28,7 @@ def save_fig(fig, name: str, *, data: str | None = None, dpi: int = 110) -> None
     on which optional dataset was found (data="fer2013" or "synthetic"), so that running a notebook without
     a dataset never overwrites the figure made with it. Returns nothing: no machine path is echoed."""
     name = name.removesuffix(".png") + (f"_{data}" if data else "")
-    fig.savefig(figures_dir() / f"{name}.png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(ensure_dir(figures_dir()) / f"{name}.png", dpi=dpi, bbox_inches="tight")
 
 
 UNITS = {  # y-axis labels of the music metrics, with their units
@@ -45,29 +38,51 @@ UNITS = {  # y-axis labels of the music metrics, with their units
 }
 
 
-def plot_roll(roll: np.ndarray, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
-              color: str = "#222222", pitch_range: tuple[int, int] | None = None, opening_bars: int = 0):
+def provenance(item) -> tuple[np.ndarray, list[int], list[int]]:
+    """(roll, bars the model did not write, bars post-processing changed) of a roll, a Piece or a Composition."""
+    piece = getattr(item, "piece", item)
+    if not hasattr(piece, "authors"):
+        return np.asarray(item), [], []
+    from .music.piece import EMPTY, OPENING, REAL
+
+    given = [b for b, who in enumerate(piece.authors) if who in (OPENING, REAL, EMPTY)]
+    edited = [b for b, ed in enumerate(piece.changes) if ed]
+    return piece.roll, given, edited
+
+
+def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | None = None,
+              color: str = "#222222", pitch_range: tuple[int, int] | None = None, opening_bars: int = 0,
+              given: list[int] | None = None, edited: list[int] | None = None):
     """A piano roll (time, 128): each note a bar from onset to release, bar lines, an optional accompaniment
-    underneath in grey, and the first `opening_bars` bars (not written by the model) shaded and labelled."""
+    underneath in grey. Who wrote what: the bars the model did not write are shaded (`given`; a Piece or a
+    Composition passed as `roll` says which, as does `opening_bars` for the first bars) and the bars that
+    post-processing changed are hatched (`edited`)."""
     from .music.roll import roll_to_notes
 
+    roll, auto_given, auto_edited = provenance(roll)
+    given = sorted(set(given if given is not None else auto_given) | set(range(opening_bars)))
+    edited = edited if edited is not None else auto_edited
     plt = _plt()
     if ax is None:
         fig, ax = plt.subplots(figsize=(10, 3))
     layers = [(accompaniment, "#9aa5b1")] if accompaniment is not None else []
     layers.append((roll, color))
     used = np.flatnonzero(np.any([layer.any(axis=0) for layer, _ in layers], axis=0))
-    lo, hi = pitch_range or ((used.min() - 2, used.max() + 3) if len(used) else (48, 84))
+    lo, hi = pitch_range or ((used.min() - 2, used.max() + 3) if len(used) else REGISTER)
     for layer, c in layers:
         notes = roll_to_notes(layer)
         ax.barh([n.pitch for n in notes], [n.end - n.start - 0.15 for n in notes], left=[n.start for n in notes],
                 height=0.8, color=c, edgecolor="none")
     for bar in range(0, len(roll) + 1, STEPS_PER_BAR):
         ax.axvline(bar, color="#dddddd", lw=0.6 if bar % 64 else 1.4, zorder=0)
-    if opening_bars:
-        end = opening_bars * STEPS_PER_BAR
-        ax.axvspan(0, end, color="#f2e6c9", alpha=0.6, zorder=-1)
-        ax.text(end / 2, hi - 1, "opening (given)", ha="center", va="top", fontsize=8, color="#7a5c00")
+    for i, b in enumerate(given):
+        ax.axvspan(b * STEPS_PER_BAR, (b + 1) * STEPS_PER_BAR, color="#f2e6c9", alpha=0.6, zorder=-1,
+                   label="given, not the model's" if i == 0 else None)
+    for i, b in enumerate(edited):
+        ax.axvspan(b * STEPS_PER_BAR, (b + 1) * STEPS_PER_BAR, facecolor="none", edgecolor="#b07aa1", hatch="///",
+                   lw=0, zorder=-1, label="changed after the model" if i == 0 else None)
+    if given or edited:
+        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set_xlim(0, len(roll))
     ax.set_ylim(lo, hi)
     ax.set_xlabel(f"time (steps; {STEPS_PER_BAR} per 4/4 bar)")
@@ -112,11 +127,12 @@ def plot_matrix(matrix: np.ndarray, *, xlabel: str = "", ylabel: str = "", title
     return fig
 
 
-def plot_rolls(rolls: dict[str, np.ndarray], *, accompaniments: dict[str, np.ndarray] | None = None,
+def plot_rolls(rolls: dict, *, accompaniments: dict[str, np.ndarray] | None = None,
                colors: dict[str, str] | None = None, ncols: int = 1, openings: dict[str, int] | None = None,
                share_pitch: bool = True):
-    """Several piano rolls, one per named entry, on one pitch axis (so they compare at a glance), with each
-    roll's given opening bars shaded (openings: name -> bars)."""
+    """Several piano rolls, one per named entry, on one pitch axis (so they compare at a glance). An entry may
+    be a roll, a Piece or a Composition; for the last two the bars the model did not write are shaded and
+    the bars post-processing changed are hatched (for a plain roll, openings: name -> given bars)."""
     plt = _plt()
     n = len(rolls)
     nrows = -(-n // ncols)
@@ -124,9 +140,9 @@ def plot_rolls(rolls: dict[str, np.ndarray], *, accompaniments: dict[str, np.nda
                              sharey=share_pitch)
     pitch_range = None
     if share_pitch:
-        layers = [*rolls.values(), *(accompaniments or {}).values()]
+        layers = [*(provenance(r)[0] for r in rolls.values()), *(accompaniments or {}).values()]
         used = np.flatnonzero(np.any([layer.any(axis=0) for layer in layers], axis=0))
-        pitch_range = (used.min() - 2, used.max() + 3) if len(used) else (48, 84)
+        pitch_range = (used.min() - 2, used.max() + 3) if len(used) else REGISTER
     for ax, (name, roll) in zip(axes.ravel(), rolls.items()):
         plot_roll(roll, ax, title=name, accompaniment=(accompaniments or {}).get(name), pitch_range=pitch_range,
                   color=(colors or {}).get(name, QUADRANT_COLORS.get(name.split()[0], "#222222")),
@@ -153,7 +169,8 @@ def plot_history(history: dict[str, list[float]], *, title: str = ""):
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_lines():
+            ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -348,11 +365,10 @@ def plot_composition(result, image: np.ndarray | None = None):
     from .music.chords import accompaniment as accompaniment_roll
     from .music.render import STYLES
 
-    plot_roll(result.roll, ax, color=QUADRANT_COLORS[result.emotion],
+    plot_roll(result, ax, color=QUADRANT_COLORS[result.emotion],
               accompaniment=accompaniment_roll(result.chords, STYLES[result.emotion].accompaniment),
-              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode} "
-                    f"({result.model}; opening: {result.opening})",
-              opening_bars=getattr(result, "opening_bars", 0))
+              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode}: "
+                    f"{result.piece.describe()}")
     fig.tight_layout()
     return fig
 

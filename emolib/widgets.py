@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .emotion import EMOTIONS, quadrant
-from .errors import EmolibError
+from .errors import BadMidi, EmolibError, NoFace
+from .music.compose import Composition
 from .output import free_path, write_files
-from .pipeline import SAMPLE_FACE, Composition, compose
+from .pipeline import SAMPLE_FACE, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
 SAMPLES = {"astronaut (bundled photo)": SAMPLE_FACE}
@@ -71,11 +72,8 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
         wav_path = free_path(out_dir, path.stem, ".wav")
         audio = result.audio()
         write_files([(path, lambda tmp: result.midi.write(tmp)), (wav_path, lambda tmp: write_wav(tmp, *audio))])
-    except (EmolibError, ValueError) as exc:
-        msg = str(exc).replace("the uploaded file: ", "").replace("or allow a centre crop", "or tick 'centre crop'")
-        hint = ("Try another MIDI file, or another opening." if "MIDI" in msg
-                else "Try another photo, or pick the bundled sample face.")
-        return DemoResult(False, f"Sorry: {msg}. {hint}")
+    except EmolibError as exc:
+        return DemoResult(False, f"Sorry: {exc.message}. {widget_hint(exc)}")
     except Exception as exc:  # noqa: BLE001 - the demo must never be left stuck on "Composing..."
         return DemoResult(False, f"Sorry, something went wrong ({type(exc).__name__}: {exc}). The demo still works: "
                                  "try again, or another photo.")
@@ -83,9 +81,18 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
     v, a = result.classification.valence_arousal
     chosen = "you chose" if emotion else "->"
     return DemoResult(True, f"{result.classification.emotion} face (p = {p:.2f}), valence {v:+.2f}, arousal {a:+.2f} "
-                            f"{chosen} {result.quadrant.code} {result.emotion} music ({model}, opening: "
-                            f"{result.opening}), {bars} bars, saved as {path.name} and {wav_path.name}",
+                            f"{chosen} {result.quadrant.code} {result.emotion} music ({model}: {result.piece.describe()}), "
+                            f"saved as {path.name} and {wav_path.name}",
                      result, path, image, wav_path, audio)
+
+
+def widget_hint(exc: EmolibError) -> str:
+    """What to do next, in the widget's words, for each kind of error (the CLI's hint names CLI options)."""
+    if isinstance(exc, NoFace):
+        return "Use a frontal face photo, or tick 'centre crop if no face is found'."
+    if isinstance(exc, BadMidi):
+        return "Try another MIDI file, or another opening."
+    return "Try another photo, or pick the bundled sample face."
 
 
 def probability_table(result: Composition) -> str:

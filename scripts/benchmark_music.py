@@ -27,11 +27,13 @@ from emolib.music import benchmark
 
 
 def issue4(args) -> None:
-    from emolib.pipeline import checkpoint_path, compose
+    from emolib.music.compose import compose
+    from emolib.music.models import checkpoint_path
 
+    decoding = {"grid": args.grid} if args.grid else None
     with tempfile.TemporaryDirectory() as tmp:
-        rows = benchmark.run(lambda e, s: compose(emotion=e, seed=s, bars=args.bars, model=args.model,
-                                                  checkpoint=args.checkpoint, grid=args.grid),
+        rows = benchmark.run(lambda e, s: compose(e, seed=s, bars=args.bars, model=args.model,
+                                                  checkpoint=args.checkpoint, decoding=decoding),
                              args.out or tmp, seeds=args.seeds, bars=args.bars)
     result = benchmark.summary(rows, args.bars)
     result["onsets_per_bar"] = {e: round(float(sum(r["onsets_per_bar"] for r in rows if r["emotion"] == e) / args.seeds), 2)
@@ -46,7 +48,7 @@ def issue4(args) -> None:
 
 
 def listener(args) -> None:
-    from emolib.config import figures_dir
+    from emolib.config import ensure_dir, figures_dir
     from emolib.music.corpus import load_folk
 
     real = [m for m in load_folk(progress=False) if m.bars >= 16]
@@ -55,7 +57,7 @@ def listener(args) -> None:
                                           gan_checkpoint=args.checkpoint)
     print(benchmark.format_listener(result))
     if args.write:
-        (figures_dir() / "music_listener.json").write_text(json.dumps(result, indent=1))
+        (ensure_dir(figures_dir()) / "music_listener.json").write_text(json.dumps(result, indent=1))
 
 
 def main() -> None:

@@ -22,8 +22,8 @@ import time
 from dataclasses import asdict, replace
 
 
-from emolib.config import FaceConfig, figures_dir
-from emolib.faces.classifier import predict_proba, scores_among
+from emolib.config import ensure_dir, figures_dir
+from emolib.faces.classifier import FaceConfig, predict_proba, scores_among
 from emolib.faces.datasets import load_fer2013
 from emolib.faces.training import fit_on_validation, training_splits
 
@@ -87,7 +87,7 @@ def main() -> None:
               f"{r['minutes']} min", flush=True)
     if args.write:
         out = {"max_train": args.max_train, "epochs": args.epochs, "base": asdict(base), "runs": runs}
-        (figures_dir() / out_name).write_text(json.dumps(out, indent=1))
+        (ensure_dir(figures_dir()) / out_name).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import argparse
 import json
 from dataclasses import replace
 
-from emolib.config import FaceConfig, figures_dir, load
+from emolib.config import ensure_dir, figures_dir, load
+from emolib.faces.classifier import FaceConfig
 from emolib.faces import load_faces
 from emolib.faces.training import fit_and_evaluate
 
@@ -43,7 +44,7 @@ def main() -> None:
             print(f"{init} seed {seed}: test accuracy {run.test['accuracy']:.3f}, macro-F1 {run.test['macro_f1']:.3f}, "
                   f"val acc per epoch {[round(a, 3) for a in run.history.val_acc]}", flush=True)
     if args.write:
-        (figures_dir() / "02_init_comparison.json").write_text(json.dumps(result, indent=1))
+        (ensure_dir(figures_dir()) / "02_init_comparison.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

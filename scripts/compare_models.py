@@ -15,10 +15,11 @@ import json
 import tempfile
 from pathlib import Path
 
-from emolib.config import MusicConfig, figures_dir, load
+from emolib.config import ensure_dir, figures_dir, load
+from emolib.music.corpus import CorpusConfig
 from emolib.music import benchmark
 from emolib.music.corpus import load_folk
-from emolib.pipeline import compose
+from emolib.music.compose import compose
 
 
 def main() -> None:
@@ -35,10 +36,10 @@ def main() -> None:
         judge, report = train_on_emopia()
         print(f"judge (EMOPIA official test split): 4Q {report.accuracy:.3f}, arousal {report.arousal_accuracy:.3f}, "
               f"valence {report.valence_accuracy:.3f}")
-    real = benchmark.real_pieces(load_folk(load(MusicConfig)), per_emotion=args.seeds)
+    real = benchmark.real_pieces(load_folk(load(CorpusConfig)), per_emotion=args.seeds)
     sources = {"real (folk, same rendering)": lambda e, s: real[(e, s)],
-               "GAN": lambda e, s: compose(emotion=e, seed=s, model="gan"),
-               "transformer": lambda e, s: compose(emotion=e, seed=s, model="transformer")}
+               "GAN": lambda e, s: compose(e, seed=s, model="gan"),
+               "transformer": lambda e, s: compose(e, seed=s, model="transformer")}
     table, all_rows = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in sources.items():
@@ -50,7 +51,7 @@ def main() -> None:
     result = {"table": table, "judge": report.__dict__ if report else None, "rows": all_rows}
     print(json.dumps(table, indent=1))
     if args.write:
-        (figures_dir() / "04_comparison.json").write_text(json.dumps(result, indent=1, default=float))
+        (ensure_dir(figures_dir()) / "04_comparison.json").write_text(json.dumps(result, indent=1, default=float))
 
 
 if __name__ == "__main__":

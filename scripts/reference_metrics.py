@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from emolib.config import figures_dir, load, MusicConfig
+from emolib.config import ensure_dir, figures_dir, load
+from emolib.music.corpus import CorpusConfig
 from emolib.music.benchmark import melody_rows, reference_table
 from emolib.music.corpus import load_folk
 
@@ -32,7 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    result = {"folk": reference_table(melody_rows(load_folk(load(MusicConfig))))}
+    result = {"folk": reference_table(melody_rows(load_folk(load(CorpusConfig))))}
     from emolib.music.emopia import emopia_available, load_emopia
 
     if emopia_available():
@@ -42,7 +43,7 @@ def main() -> None:
     for name, table in result.items():
         print(markdown(name, table), "\n")
     if args.write:
-        (figures_dir() / "reference_metrics.json").write_text(json.dumps(result, indent=1))
+        (ensure_dir(figures_dir()) / "reference_metrics.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

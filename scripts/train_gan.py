@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 
 from emolib.music import gan
-from emolib.config import MusicConfig, load
+from emolib.config import load
+from emolib.music.corpus import CorpusConfig
 from emolib.output import check_output
 
 
@@ -34,7 +35,7 @@ def main() -> None:
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 
-        melodies = load_folk(load(MusicConfig))
+        melodies = load_folk(load(CorpusConfig))
         provenance = "music21 folk corpus (Essen, O'Neill 1850, Ryan's Mammoth), scripts/train_gan.py"
         if args.seed_bank:
             from emolib.music.seeds import build_seed_bank, save_seed_bank
@@ -45,10 +46,10 @@ def main() -> None:
 
         melodies = load_emopia(split="train")
         provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_gan.py"
-    net = gan.fit(melodies, cfg)
-    h = net.history
-    print(f"{cfg.steps} steps in {h.seconds / 60:.1f} min; last D(x) {h.d_real[-1]:.2f} D(G(z)) {h.d_fake[-1]:.2f}")
-    print("->", gan.save(net, out, provenance=provenance))
+    model = gan.fit(melodies, cfg)
+    h = model.meta["history"]
+    print(f"{cfg.steps} steps in {h['seconds'] / 60:.1f} min; last D(x) {h['d_real'][-1]:.2f} D(G(z)) {h['d_fake'][-1]:.2f}")
+    print("->", gan.save(model, out, provenance=provenance))
 
 
 if __name__ == "__main__":

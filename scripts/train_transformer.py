@@ -11,7 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 from emolib.music import transformer
-from emolib.config import MusicConfig, load
+from emolib.config import load
+from emolib.music.corpus import CorpusConfig
 from emolib.output import check_output
 
 
@@ -29,7 +30,7 @@ def main() -> None:
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 
-        melodies = load_folk(load(MusicConfig))
+        melodies = load_folk(load(CorpusConfig))
         rng = np.random.default_rng(0)
         held = set(rng.permutation(len(melodies))[: max(1, len(melodies) // 20)].tolist())  # 5% held out for val loss
         train = [m for i, m in enumerate(melodies) if i not in held]
@@ -40,10 +41,11 @@ def main() -> None:
 
         train, val = load_emopia(split="train"), load_emopia(split="val")
         provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_transformer.py"
-    model, hist = transformer.train(train, cfg, val=val)
-    print(f"{cfg.steps} steps in {hist.seconds / 60:.1f} min; train loss {np.mean(hist.loss[-50:]):.3f}, "
-          f"held-out loss {hist.val_loss[-1]:.3f}")
-    print("->", transformer.save(model, out, history=hist, provenance=provenance))
+    model = transformer.fit(train, cfg, val=val)
+    h = model.meta["history"]
+    print(f"{cfg.steps} steps in {h['seconds'] / 60:.1f} min; train loss {np.mean(h['loss'][-50:]):.3f}, "
+          f"held-out loss {h['val_loss'][-1]:.3f}")
+    print("->", transformer.save(model, out, provenance=provenance))
 
 
 if __name__ == "__main__":

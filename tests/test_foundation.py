@@ -25,7 +25,8 @@ def test_ci_runs_readme_test_command():
 
 
 def test_config_fast_mode(monkeypatch):
-    from emolib.config import FaceConfig, load
+    from emolib.config import load
+    from emolib.faces.classifier import FaceConfig
 
     monkeypatch.setenv("EMOLIB_FAST", "1")
     assert load(FaceConfig).epochs < FaceConfig().epochs

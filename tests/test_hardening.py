@@ -168,8 +168,9 @@ def test_a_write_failure_leaves_neither_file(tmp_path):
 def _bad_checkpoints(tmp_path):
     import torch
 
-    from emolib.pipeline import GAN_CHECKPOINT, TRANSFORMER_CHECKPOINT
+    from emolib.music.models import MODELS
 
+    GAN_CHECKPOINT, TRANSFORMER_CHECKPOINT = MODELS["gan"].path, MODELS["transformer"].path
     good = torch.load(GAN_CHECKPOINT, weights_only=True)
     cases = {}
     (tmp_path / "text.pt").write_text("hello")
@@ -252,15 +253,17 @@ def test_classify_yields_results_before_the_input_ends(tmp_path):
 # --- the library refuses nonsense with BadInput -------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, expected", [
-    ({"emotion": "sad", "grid": 3}, "grid must be one of 1, 2, 4, 8, 16"),
+    ({"emotion": "sad", "decoding": {"grid": 3}}, "grid must be one of 1, 2, 4, 8, 16"),
     ({"emotion": "sad", "bars": True}, "bars must be a whole number"),
     ({"emotion": "sad", "bars": 2.5}, "bars must be a whole number"),
     ({"emotion": "sad", "bars": 10_000}, "from 1 to 256"),
     ({"image": 123}, "an image is a file path or the bytes of an upload"),
     ({"emotion": "sad", "model": "lstm"}, "unknown model"),
-    ({"emotion": "sad", "leap_penalty": -1}, "leap_penalty must be a number from 0"),
-    ({"emotion": "sad", "leap_penalty": "high"}, "leap_penalty must be a number from 0"),
-    ({"emotion": "sad", "model": "transformer", "leap_penalty": 11}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "decoding": {"leap_penalty": -1}}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "decoding": {"leap_penalty": "high"}}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "model": "transformer", "decoding": {"leap_penalty": 11}}, "leap_penalty must be a number from 0"),
+    ({"emotion": "sad", "decoding": {"temperature": 0}}, "temperature must be a number above 0"),
+    ({"emotion": "grumpy"}, "unknown emotion"),
 ])
 def test_compose_refuses(kwargs, expected):
     from emolib.pipeline import compose

@@ -4,7 +4,8 @@ import pytest
 from emolib.music.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
 from emolib.music.chords import Chord, accompaniment, bar_chords, chord_vector
 from emolib.music.key import detect_key
-from emolib.music.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes, top_k
+from emolib.music.decoding import most_likely
+from emolib.music.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 
@@ -13,8 +14,14 @@ def scale_roll(pitches, step=4):
     return notes_to_roll([(p, i * step, i * step + step) for i, p in enumerate(pitches)])
 
 
-def test_segment_is_four_bars():
-    assert SEGMENT_STEPS == 64
+def test_a_segment_is_four_whole_bars_of_the_roll():
+    from emolib.music.roll import STEPS_PER_BAR, segments
+
+    roll = notes_to_roll([(60 + b, 16 * b, 16 * b + 8) for b in range(10)], 160)  # one note per bar, pitch = bar
+    segs = segments(roll)
+    assert SEGMENT_STEPS == 4 * STEPS_PER_BAR == 64 and segs.shape == (2, 64, 128)  # 10 bars: two whole segments
+    assert [n.pitch for n in roll_to_notes(segs[1])] == [64, 65, 66, 67]  # the second holds bars 5-8
+    assert segments(roll, hop=32).shape[0] == 4
 
 
 def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
@@ -24,22 +31,24 @@ def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
     assert len(roll_to_notes(roll)) == 3
 
 
-def test_top_k_allows_silence_and_one_pitch():
+def test_most_likely_allows_silence_and_one_pitch():
     probs = np.zeros((4, 128))
     probs[0, [60, 64]] = [0.9, 0.8]
-    out = top_k(probs, k=1, threshold=0.5)
+    out = most_likely(probs, k=1, threshold=0.5)
     assert out.sum() == 1 and out[0, 60] == 1 and not out[1:].any()
+    assert most_likely(probs, k=2).sum() == 2 and most_likely(probs, k=1, threshold=0.95).sum() == 0
 
 
 def test_top1_near_only_reranks_pitches():
-    from emolib.music.roll import last_pitch, top1_near
+    from emolib.music.decoding import top1_near
+    from emolib.music.roll import last_pitch
 
     probs = np.zeros((3, 128))
     probs[:, 84] = 0.9  # the model's favourite: two octaves above the previous note
     probs[:, 62] = 0.6  # a step away
     probs[1] = 0.0  # a rest stays a rest
     plain = top1_near(probs, last=60)
-    assert np.array_equal(plain, top_k(probs, k=1))  # no penalty: exactly top_k
+    assert np.array_equal(plain, most_likely(probs, k=1))  # no penalty: exactly the most likely
     near = top1_near(probs, last=60, leap_penalty=0.3)
     assert near[0, 62] and near[2, 62] and not near[1].any()  # the step wins, the rhythm is unchanged
     assert not top1_near(probs, last=60, leap_penalty=0.01)[0, 62]  # a weak penalty keeps the strong favourite
@@ -105,11 +114,11 @@ def test_midi_lasts_as_long_as_its_roll_even_ending_on_a_rest():
 def test_reference_table_separates_quadrants():
     from emolib.emotion import quadrant
     from emolib.music.benchmark import melody_rows, reference_table
-    from emolib.music.corpus import Melody
+    from emolib.music.piece import Piece
 
     fast = notes_to_roll([(p, i * 2, i * 2 + 2) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72] * 4)])
     slow = notes_to_roll([(p, i * 8, i * 8 + 8) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69])])
-    rows = melody_rows([Melody(fast, 0, "major", quadrant("happy")), Melody(slow, 9, "minor", quadrant("sad"))])
+    rows = melody_rows([Piece(fast, [], 0, "major", quadrant("happy")), Piece(slow, [], 9, "minor", quadrant("sad"))])
     table = reference_table(rows)
     assert table["happy"]["notes_per_beat"][0] == 2.0 and table["sad"]["notes_per_beat"][0] == 0.5
     assert table["happy"]["minor_share"][0] == 0.0 and table["sad"]["minor_share"][0] == 1.0
@@ -147,19 +156,14 @@ def test_audio_is_a_real_piano_not_a_pure_tone():
     assert max(_harmonics(sine, 22050)) < 1e-3
 
 
-def test_rendering_16_bars_takes_well_under_a_second():
-    """A happy 16-bar piece (about 29 s of two-track audio); a sad one lasts twice as long and takes twice that."""
-    import time
-
+def test_rendered_audio_lasts_as_long_as_the_piece():
+    """A happy 16-bar piece (about 29 s of two-track audio; its render time is in scripts/benchmark_speed.py)."""
     from emolib.music.audio import synthesize
-    from emolib.pipeline import compose
+    from emolib.music.compose import compose
 
-    midi = compose(emotion="happy", bars=16).midi
-    synthesize(midi)  # the soundfont is read once
-    start = time.perf_counter()
+    midi = compose("happy", bars=16).midi
     wave, rate = synthesize(midi)
-    assert time.perf_counter() - start < 0.6
-    assert abs(len(wave) / rate - midi.get_end_time()) < 1.5
+    assert abs(len(wave) / rate - midi.get_end_time()) < 1.5 and np.abs(wave).max() == pytest.approx(0.9, abs=1e-3)
 
 
 def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
@@ -217,26 +221,28 @@ def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
     assert abs(features(shuffled)["mean_interval"] - features(roll)["mean_interval"]) < 1e-9
 
 
-def test_neutral_rendering_is_the_raw_melody_alone():
-    from emolib.pipeline import compose
+def test_neutral_rendering_changes_only_the_rendering():
+    from emolib.music.compose import compose
 
-    neutral = compose(emotion="sad", seed=3, rendering="neutral")
-    expressive = compose(emotion="sad", seed=3)
+    neutral = compose("sad", seed=3, rendering="neutral")
+    expressive = compose("sad", seed=3)
+    assert np.array_equal(neutral.roll, expressive.roll) and neutral.piece.edits == expressive.piece.edits  # same notes
     assert len(neutral.midi.instruments) == 1 and neutral.midi.instruments[0].program == 0
     assert np.allclose(neutral.midi.get_tempo_changes()[1], [100.0])
     assert {n.velocity for n in neutral.midi.instruments[0].notes} == {80}
+    assert roll_to_notes(midi_to_roll(neutral.midi)) == roll_to_notes(neutral.roll)  # the melody, note for note
     assert len(expressive.midi.instruments) == 2 and abs(expressive.midi.get_tempo_changes()[1][0] - 100.0) > 1
 
 
 @pytest.mark.parametrize("model", ["gan", "transformer"])
 def test_form_restates_the_opening_and_cadences(model):
     """a a' b a'': bars 13-15 restate bars 1-3, bar 8 ends on a dominant half note, the piece on a long tonic."""
-    from emolib.music.form import dominant
+    from emolib.music.compose import compose
+    from emolib.music.form import FORM, dominant
     from emolib.music.roll import roll_to_notes
-    from emolib.pipeline import compose
 
     for seed in range(3):
-        c = compose(emotion="sad", seed=seed, model=model)
+        c = compose("sad", seed=seed, model=model)
         assert np.array_equal(c.roll[12 * 16:15 * 16], c.roll[:3 * 16])
         notes = roll_to_notes(c.roll)
         bar8 = [n for n in notes if 7 * 16 <= n.start < 8 * 16][-1]
@@ -244,5 +250,7 @@ def test_form_restates_the_opening_and_cadences(model):
         assert bar8.start <= 7 * 16 + 8 and bar8.end == 8 * 16 and bar8.pitch % 12 in dominant(c.tonic).pitch_classes
         assert notes[-1].start <= 15 * 16 + 8 and notes[-1].end == 16 * 16 and notes[-1].pitch % 12 == c.tonic
         assert c.chords[7] == c.chords[14] == dominant(c.tonic) and c.chords[15].root == c.tonic
-        raw = compose(emotion="sad", seed=seed, model=model, form=False)
+        assert all(FORM in c.piece.changes[b] for b in (7, 12, 13, 14, 15))  # the provenance says the plan wrote them
+        raw = compose("sad", seed=seed, model=model, form=False)
         assert not np.array_equal(raw.roll[12 * 16:15 * 16], raw.roll[:3 * 16])  # the model alone does not restate
+        assert not any(FORM in e for e in raw.piece.changes)

@@ -22,9 +22,53 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import FaceConfig, checkpoints_dir
+from ..config import checkpoints_dir, torch_threads
 from .. import checkpoint
 from ..errors import EmolibError
+
+@dataclass
+class FaceConfig:
+    """Face data and the EfficientNet-B0 emotion classifier."""
+
+    # None = every class the dataset has: FER2013's seven, so neutral, surprised and afraid faces are
+    # recognised as what they are and placed on the valence-arousal plane (emotion.VA_COORDINATES).
+    classes: tuple[str, ...] | None = None
+    image_size: int = 96  # FER's 48x48 faces upsampled, as ImageNet filters expect larger features (2.7x the
+    # compute of 64 px; what each choice gave on validation: README, "What was tried", and figures/02_choices.json)
+    init: str = "lite0"  # "lite0" (ImageNet, ships in a package), "imagenet" (online), "random"
+    epochs: int = 7
+    batch_size: int = 64
+    lr: float = 2e-3  # AdamW peak learning rate, reached after a short warm-up
+    min_lr_ratio: float = 0.05  # cosine schedule floors at 5% of the peak, never at zero
+    weight_decay: float = 1e-4
+    # Loss weight per class = (balanced weight) ** power: 1 balances the classes fully, 0 ignores the
+    # imbalance (the choice that scored best on validation).
+    class_weight_power: float = 0.0
+    label_smoothing: float = 0.0
+    # training labels: FER2013's own, "ferplus" (the FER+ majority vote) or "ferplus_soft" (each face's FER+
+    # vote distribution over our classes as a soft target, mixed with its FER2013 label by soft_weight)
+    labels: str = "fer2013"
+    soft_weight: float = 1.0  # "ferplus_soft": target = soft_weight * votes + (1 - soft_weight) * FER2013 label
+    blur: float = 0.0  # share of training faces given a random Gaussian blur
+    erase: float = 0.0  # share of training faces with one random rectangle erased
+    # Averaging each face with its mirror image: a fixed second view (not random augmentation) that doubles
+    # inference time.
+    flip_tta: bool = False
+    val_fraction: float = 0.1  # validation carved from the training split only
+    max_train: int | None = None  # cap on training images (None = all)
+    max_test: int | None = None
+    balanced_sample: bool = False  # caps take the same number of each class (fast mode) instead of keeping proportions
+    patience: int = 4  # early stopping on validation macro-F1
+    num_threads: int = 2  # CPU threads for torch
+    seed: int = 0
+
+    @classmethod
+    def fast(cls) -> "FaceConfig":
+        # a balanced sample of every class, about a minute on 2 CPU cores: enough to rise clearly above chance
+        return cls(image_size=48, epochs=3, batch_size=32, max_train=2100, max_test=700, patience=3,
+                   balanced_sample=True)
+
+
 
 GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's RGB statistics averaged to one channel
 INITS = ("lite0", "imagenet", "random")
@@ -235,10 +279,16 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
     """Train with augmentation, class-balanced loss and warm-up + cosine LR; keep the best epoch on val macro-F1.
 
     train_targets: (N, k) soft targets (each row a distribution, e.g. FER+'s annotator votes) used instead
-    of the one-hot train_y in the loss; train_y still counts the classes and the training accuracy."""
+    of the one-hot train_y in the loss; train_y still counts the classes and the training accuracy.
+    Runs on cfg.num_threads torch threads and gives the caller's setting back afterwards."""
+    with torch_threads(cfg.num_threads):
+        return _train(model, train_x, train_y, val_x, val_y, cfg, progress=progress, train_targets=train_targets)
+
+
+def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+           cfg: FaceConfig, *, progress: bool, train_targets: np.ndarray | None) -> tuple[nn.Module, History]:
     from tqdm.auto import tqdm
 
-    torch.set_num_threads(cfg.num_threads)
     gen = torch.Generator().manual_seed(cfg.seed)
     k = int(max(train_y.max(), val_y.max()) + 1)
     counts = np.bincount(train_y, minlength=k).astype(float)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import cache_dir, data_root
+from ..config import cache_dir, data_root, ensure_dir
 from ..emotion import FER_CLASSES
 from ..errors import DatasetNotFound
 
@@ -193,7 +193,7 @@ def load_image_folder(root: str | Path, *, size: int = 48, classes: tuple[str, .
     rows = np.array([r for _, _, _, r in files], np.int64)
     data = FaceData(images, labels, tuple(classes), split, rows)
     if cache:
-        np.savez_compressed(cached, images=images, labels=labels, classes=np.array(classes), split=split, rows=rows)
+        np.savez_compressed(ensure_dir(cached.parent) / cached.name, images=images, labels=labels, classes=np.array(classes), split=split, rows=rows)
     return data
 
 

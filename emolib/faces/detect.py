@@ -6,14 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadImage, BadInput, NoFace
 
-MAX_PIXELS = 40_000_000  # refuse decompression bombs (PIL's own limit is about 89 MP)
+MAX_PIXELS = 40_000_000  # refuse decompression bombs (checked from the header, before any pixel is decoded)
 
 
 def load_image(path: str | Path | bytes) -> np.ndarray:
     """Any RGB/RGBA/gray/16-bit/EXIF-rotated image (a file, or its bytes) -> uint8 grayscale (H, W); a clear error otherwise."""
     import io
+    import warnings
 
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -21,15 +22,18 @@ def load_image(path: str | Path | bytes) -> np.ndarray:
         source, path = io.BytesIO(bytes(path)), "the uploaded file"
     elif isinstance(path, (str, Path)):
         path = Path(path)
-        check_readable_file(path, "image")
+        check_readable_file(path, "image", BadImage)
         source = path
     else:
-        raise BadInput(f"an image is a file path or the bytes of an upload, got {type(path).__name__}")
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        raise BadImage(f"an image is a file path or the bytes of an upload, got {type(path).__name__}")
     try:
-        with Image.open(source) as im:
+        with warnings.catch_warnings():  # PIL warns of a decompression bomb past 89 MP: ours is an error at 40 MP
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(source)
+        with im:
             if im.width * im.height > MAX_PIXELS:
-                raise BadInput(f"{path}: image too large ({im.width}x{im.height}); resize it below {MAX_PIXELS:,} pixels")
+                raise BadImage(f"{path}: image too large ({im.width}x{im.height})",
+                               f"resize it below {MAX_PIXELS:,} pixels")
             im = ImageOps.exif_transpose(im)
             if im.mode.startswith("I;16") or im.mode == "I":
                 arr = np.asarray(im, dtype=np.float64)
@@ -37,30 +41,31 @@ def load_image(path: str | Path | bytes) -> np.ndarray:
                 return arr.astype(np.uint8)
             return np.asarray(im.convert("L"), dtype=np.uint8)
     except PermissionError as exc:
-        raise BadInput(f"{path}: permission denied; make the file readable or copy it somewhere you can read") from exc
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
-            raise BadInput(f"{path}: image too large; resize it below {MAX_PIXELS:,} pixels") from exc
-        raise BadInput(f"{path}: not an image file PIL can read (PNG, JPEG, BMP, TIFF, ...)") from exc
+        raise BadImage(f"{path}: permission denied", "make the file readable or copy it somewhere you can read") from exc
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+            SyntaxError) as exc:
+        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            raise BadImage(f"{path}: image too large", f"resize it below {MAX_PIXELS:,} pixels") from exc
+        raise BadImage(f"{path}: not an image file PIL can read", "give a PNG, JPEG, BMP, TIFF, WebP or GIF") from exc
 
 
-def check_readable_file(path: Path, what: str) -> None:
-    """A clear BadInput unless path is an existing regular file (not a folder, FIFO or device)."""
+def check_readable_file(path: Path, what: str, error: type[BadInput] = BadInput) -> None:
+    """A clear `error` (a BadInput) unless path is an existing regular file (not a folder, FIFO or device)."""
     import stat
 
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
+        raise error(f"{path}: no such file") from None
     except PermissionError:
-        raise BadInput(f"{path}: permission denied; make the {what} readable") from None
+        raise error(f"{path}: permission denied", f"make the {what} readable") from None
     except OSError as exc:  # a name too long, a loop of links, ...
-        raise BadInput(f"{str(path)[:80]}{'...' if len(str(path)) > 80 else ''}: cannot open ({exc.strerror}); "
-                       f"check the {what}'s path") from None
+        raise error(f"{str(path)[:80]}{'...' if len(str(path)) > 80 else ''}: cannot open ({exc.strerror})",
+                    f"check the {what}'s path") from None
     if stat.S_ISDIR(mode):
-        raise BadInput(f"{path} is a folder, not an {what} file; give one file")
+        raise error(f"{path} is a folder, not an {what} file", "give one file")
     if not stat.S_ISREG(mode):
-        raise BadInput(f"{path} is not a regular file (a device, pipe or socket); give an {what} file")
+        raise error(f"{path} is not a regular file (a device, pipe or socket)", f"give an {what} file")
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,7 +108,7 @@ def crop_face(gray: np.ndarray, *, detect: bool = True, center_fallback: bool = 
     box = detect_face(gray) if detect else (0, 0, w, h)
     if box is None:
         if not center_fallback:
-            raise BadInput("no face found in the image; use a frontal face photo, or allow a centre crop")
+            raise NoFace("no face found in the image", "use a frontal face photo, or allow a centre crop (--center-crop)")
         side = min(h, w)
         box = ((w - side) // 2, (h - side) // 2, side, side)
     x, y, bw, bh = box

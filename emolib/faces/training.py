@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import FaceClassifier, History, build_model, save_checkpoint, scores, train
-from ..config import FaceConfig, set_seed
+from .classifier import FaceClassifier, FaceConfig, History, build_model, save_checkpoint, scores, train
+from ..config import set_seed
 from .datasets import FaceData, balanced_cap, select_classes, stratified_cap, train_val_split
 
 
@@ -113,4 +113,52 @@ def save_run(run: FaceRun, path: str | Path, *, provenance: str) -> Path:
     path = save_checkpoint(run.classifier.model, path, classes=run.classifier.classes, cfg=cfg, metrics=metrics)
     report = dict(metrics, history=run.history.__dict__)
     path.with_suffix(".json").write_text(json.dumps(report, indent=1))
+    return path
+
+
+# ---- the training command: `python -m emolib train-classifier` and scripts/train_classifier.py -------------
+
+PROVENANCE = "FER2013 official split (Training -> train/val; PublicTest+PrivateTest -> test), emolib train-classifier"
+
+
+def add_arguments(ap) -> None:
+    """The training command's options (shared by the emolib CLI and scripts/train_classifier.py)."""
+    ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
+    ap.add_argument("--out", required=True, help="checkpoint to write (.pt; a .json report goes beside it)")
+    ap.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    ap.add_argument("--classes", help="comma-separated classes (default: all seven), e.g. happy,sad,angry")
+    ap.add_argument("--init", choices=["lite0", "imagenet", "random"])
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--image-size", type=int)
+    ap.add_argument("--max-train", type=int)
+    ap.add_argument("--label-smoothing", type=float)
+    ap.add_argument("--class-weight-power", type=float)
+    ap.add_argument("--labels", choices=["fer2013", "ferplus", "ferplus_soft"])
+    ap.add_argument("--soft-weight", type=float)
+    ap.add_argument("--blur", type=float)
+    ap.add_argument("--erase", type=float)
+    ap.add_argument("--flip-tta", dest="flip_tta", action="store_true", default=None)
+    ap.add_argument("--no-flip-tta", dest="flip_tta", action="store_false")
+
+
+def run(args) -> Path:
+    """Train with the command's options, score once on the official test split, save; returns the checkpoint."""
+    from dataclasses import replace as _replace
+
+    from ..config import load
+    from ..output import check_target
+    from .datasets import load_fer2013
+
+    check_target(args.out, args.force)  # refused before an hour of training, not after
+    cfg = load(FaceConfig)
+    if args.classes:
+        cfg = _replace(cfg, classes=tuple(c.strip() for c in args.classes.split(",")))
+    for key in ("init", "epochs", "image_size", "max_train", "label_smoothing", "class_weight_power", "labels",
+                "soft_weight", "blur", "erase", "flip_tta"):
+        if getattr(args, key) is not None:
+            cfg = _replace(cfg, **{key: getattr(args, key)})
+    result = fit_and_evaluate(load_fer2013(args.data), cfg)
+    path = save_run(result, args.out, provenance=PROVENANCE)
+    print(f"test accuracy {result.test['accuracy']:.4f} macro-F1 {result.test['macro_f1']:.4f} "
+          f"({result.history.images_per_second:.0f} img/s, {result.seconds / 60:.1f} min) -> {path}")
     return path

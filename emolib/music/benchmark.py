@@ -115,18 +115,19 @@ def reference_table(rows: list[dict]) -> dict[str, dict[str, tuple[float, float]
 
 
 def real_pieces(melodies, *, per_emotion: int = 6, bars: int = 16, seed: int = 0) -> dict[tuple[str, int], object]:
-    """Real tunes rendered exactly as generated ones are (same styles, chords from the tune): the 'real' row."""
-    from .render import render
+    """Real tunes rendered exactly as generated ones are (same styles, chords from the tune): the 'real' row.
+    Each value has .piece, .roll and .midi, like a Composition."""
+    from types import SimpleNamespace
+
+    from .render import render_expressive
 
     rng = np.random.default_rng(seed)
     out = {}
     for name in EMOTIONS:
         pool = [m for m in melodies if m.quadrant is not None and m.quadrant.name == name and m.bars >= bars]
         for i, j in enumerate(rng.permutation(len(pool))[:per_emotion]):
-            m = pool[j]
-            roll = m.roll[:bars * 16]
-            chords = [m.chords[b % len(m.chords)] for b in range(bars)] if m.chords else []
-            out[(name, i)] = type("Piece", (), {"midi": render(roll, chords, name), "roll": roll})()
+            piece = pool[j].head(bars)
+            out[(name, i)] = SimpleNamespace(piece=piece, roll=piece.roll, midi=render_expressive(piece))
     return out
 
 
@@ -180,12 +181,13 @@ def listener_rows(pieces: dict[tuple[str, int], tuple[np.ndarray, int]], out_dir
     is often ambiguous between related keys); the mode is always the one heard."""
     from .key import detect_key
     from .melodic import features
+    from .piece import Piece
     from .render import render_neutral
 
     rows = []
     for (emotion, i), (roll, tonic) in pieces.items():
         path = out_dir / f"{label}_{emotion}_{i}.mid"
-        render_neutral(roll).write(str(path))
+        render_neutral(Piece(roll, [], tonic, "major")).write(str(path))
         back = _read_melody(path)
         heard, mode, _ = detect_key(back)
         row = {"source": label, "emotion": emotion, "mode": mode, **features(back, tonic=tonic)}
@@ -221,12 +223,20 @@ LISTENER_COLUMNS = (("gan, model alone", "gan", False, False), ("gan + leap pena
                     ("transformer + form plan", "transformer", True, False))
 
 
+def listener_options(model: str, form: bool, aid: bool) -> dict:
+    """compose()'s arguments for one listener column: neutral rendering, no rhythmic grid, no snapping to the
+    key; the form plan (chords and post-processing) and the GAN's leap penalty as the column says."""
+    decoding = {"grid": 1} if aid else {"grid": 1, "leap_penalty": 0.0}
+    return {"model": model, "rendering": "neutral", "form": form, "decoding": decoding,
+            "post": ("form",) if form else ()}
+
+
 def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0,
                    gan_checkpoint: str | Path | None = None) -> dict:
     """Real tunes, real tunes with shuffled intervals, and each model alone and with the aids compose adds
     (neutral rendering: no rhythmic grid, no snapping to the key), side by side. gan_checkpoint: another
     GAN generator than the shipped one."""
-    from ..pipeline import compose
+    from .compose import compose
     from .melodic import shuffled_intervals
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -238,8 +248,7 @@ def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: in
     table = {"real folk tunes": listener_summary(real_rows, real_rows),
              "real, intervals shuffled": listener_summary(listener_rows(shuffled, out_dir, "shuffled"), real_rows)}
     for label, model, form, aid in LISTENER_COLUMNS:
-        pieces = {(e, s): _roll_and_tonic(compose(emotion=e, seed=s, model=model, rendering="neutral", form=form,
-                                                  leap_penalty=None if aid else 0.0,
+        pieces = {(e, s): _roll_and_tonic(compose(e, seed=s, **listener_options(model, form, aid),
                                                   checkpoint=gan_checkpoint if model == "gan" else None))
                   for e in EMOTIONS for s in range(seeds)}
         table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from ..config import MusicConfig, cache_dir, load
+from ..config import cache_dir, ensure_dir, load
 from ..emotion import QUADRANTS, Quadrant
-from .chords import Chord, bar_chords
+from .chords import bar_chords
 from .key import detect_key
+from .piece import REGISTER, Piece
 from .roll import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
 
 SOURCES = ("essenFolksong", "oneills1850", "ryansMammoth")
@@ -40,27 +42,19 @@ MIN_BARS = 8  # two 4-bar segments: one to condition on, one to learn
 
 
 @dataclass
-class Melody:
-    """One monophonic tune on the piano-roll grid, with its key, chords and quadrant."""
+class CorpusConfig:
+    """How much of the folk corpus to read."""
 
-    roll: np.ndarray  # (steps, 128) uint8, a whole number of 16-step bars, in the common register
-    tonic: int  # pitch class of the key after transposition into the register
-    mode: str  # "major" | "minor"
-    quadrant: Quadrant | None
-    source: str = ""
-    title: str = ""
-    tune_type: str = ""
-    density: float = 0.0  # notes per quarter note
-    chords: list[Chord] = field(default_factory=list)  # one per bar
-    full: np.ndarray | None = None  # the polyphonic original (EMOPIA), melody = its skyline
+    max_songs: int | None = None  # cap on tunes parsed (None = all, about 10,000 before filtering)
 
-    @property
-    def bars(self) -> int:
-        return len(self.roll) // STEPS_PER_BAR
+    @classmethod
+    def fast(cls) -> "CorpusConfig":
+        return cls(max_songs=300)  # a few seconds to parse; every quadrant still present
 
 
-@dataclass
-class RawTune:
+class Parsed(NamedTuple):
+    """One tune as the ABC parse left it (the cache's row): its notes before any labelling."""
+
     notes: np.ndarray  # (n, 3) pitch, start step, end step (steps from the first downbeat)
     tonic: int
     key_mode: str  # "major", "minor" or "" (the key field named no mode)
@@ -99,7 +93,7 @@ def _header(block: str, key: str) -> str:
     return m.group(1).strip() if m else ""
 
 
-def parse_tune(block: str, source: str) -> RawTune | None:
+def parse_tune(block: str, source: str) -> Parsed | None:
     """One ABC tune -> notes on the step grid, or None if it is unusable (meter, key, parse error)."""
     from music21 import converter
 
@@ -143,10 +137,10 @@ def parse_tune(block: str, source: str) -> RawTune | None:
     arr[:, 1:] -= (arr[:, 1].min() // STEPS_PER_BAR) * STEPS_PER_BAR
     arr[:, 1:] = np.maximum(arr[:, 1:], 0)
     title = _header(block, "T")
-    return RawTune(arr, key[0], key[1], source, title, _header(block, "R").lower())
+    return Parsed(arr, key[0], key[1], source, title, _header(block, "R").lower())
 
 
-def label(tune: RawTune, roll: np.ndarray, density_threshold: float) -> tuple[str, Quadrant | None, float]:
+def label(tune: Parsed, roll: np.ndarray, density_threshold: float) -> tuple[str, Quadrant | None, float]:
     """(mode, quadrant or None when ambiguous, margin) by the rules in the module docstring."""
     _, mode, margin = detect_key(roll, tonic=tune.tonic)
     if tune.key_mode and tune.key_mode != mode and margin >= MIN_MARGIN:
@@ -167,7 +161,7 @@ def label(tune: RawTune, roll: np.ndarray, density_threshold: float) -> tuple[st
     return mode, quad, margin
 
 
-def _density(tune: RawTune) -> float:
+def _density(tune: Parsed) -> float:
     span = (tune.notes[:, 2].max() - tune.notes[:, 1].min()) / STEPS_PER_QUARTER
     return float(len(tune.notes) / max(span, 1.0))
 
@@ -196,11 +190,11 @@ def _interleaved_blocks(max_songs: int | None) -> list[tuple[str, str]]:
     return out[:max_songs] if max_songs else out
 
 
-def _parse_one(item: tuple[str, str]) -> RawTune | None:
+def _parse_one(item: tuple[str, str]) -> Parsed | None:
     return parse_tune(item[1], item[0])
 
 
-def parse_corpus(max_songs: int | None = None, *, workers: int = 2, progress: bool = True) -> list[RawTune]:
+def parse_corpus(max_songs: int | None = None, *, workers: int = 2, progress: bool = True) -> list[Parsed]:
     """Parse the folk corpus (or its first max_songs tunes) with music21, in parallel, with a progress bar."""
     from tqdm.auto import tqdm
 
@@ -220,42 +214,43 @@ def _cache_path(max_songs: int | None) -> Path:
     return cache_dir() / f"folk_{max_songs or 'all'}_v1.npz"
 
 
-def load_raw(max_songs: int | None = None, *, progress: bool = True) -> list[RawTune]:
+def load_raw(max_songs: int | None = None, *, progress: bool = True) -> list[Parsed]:
     """Parsed tunes from the cache, parsing (once) when there is no cache yet."""
     path = _cache_path(max_songs)
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
             z = {k: z[k] for k in z.files}  # decompress each array once, not once per tune
-        return [RawTune(z["notes"][a:b].copy(), int(t), str(km), str(s), str(ti), str(ty))
+        return [Parsed(z["notes"][a:b].copy(), int(t), str(km), str(s), str(ti), str(ty))
                 for (a, b), t, km, s, ti, ty in zip(z["bounds"], z["tonic"], z["key_mode"], z["source"], z["title"],
                                                     z["type"])]
     tunes = parse_corpus(max_songs, progress=progress)
     lengths = np.array([len(t.notes) for t in tunes])
     ends = np.cumsum(lengths)
-    np.savez_compressed(path, notes=np.concatenate([t.notes for t in tunes]),
+    np.savez_compressed(ensure_dir(path.parent) / path.name, notes=np.concatenate([t.notes for t in tunes]),
                         bounds=np.stack([ends - lengths, ends], 1), tonic=np.array([t.tonic for t in tunes]),
                         key_mode=np.array([t.key_mode for t in tunes]), source=np.array([t.source for t in tunes]),
                         title=np.array([t.title for t in tunes]), type=np.array([t.tune_type for t in tunes]))
     return tunes
 
 
-def to_melody(tune: RawTune, cfg: MusicConfig, density_threshold: float) -> Melody | None:
-    """A parsed tune -> Melody in the common register, labelled, with its chords per bar."""
+def to_piece(tune: Parsed, density_threshold: float) -> Piece | None:
+    """A parsed tune -> Piece in the common register, labelled, with its chords per bar."""
     roll = notes_to_roll([Note(int(p), int(s), int(e)) for p, s, e in tune.notes])
     roll = pad_to_bars(roll)
     if len(roll) < MIN_BARS * STEPS_PER_BAR:
         return None
-    roll = into_register(roll, cfg.low_pitch, cfg.high_pitch)  # whole octaves: the tonic is unchanged
+    roll = into_register(roll, *REGISTER)  # whole octaves: the tonic is unchanged
     mode, quad, _ = label(tune, roll, density_threshold)
     chords = bar_chords(roll, key=(tune.tonic, mode))
-    return Melody(roll, tune.tonic, mode, quad, tune.source, tune.title, tune.tune_type, _density(tune), chords)
+    return Piece(roll, chords, tune.tonic, mode, quad, title=tune.title, source=tune.source, tune_type=tune.tune_type,
+                 density=_density(tune))
 
 
-def load_folk(cfg: MusicConfig | None = None, *, labelled_only: bool = True, progress: bool = True) -> list[Melody]:
-    """The folk corpus as labelled Melody objects (parsed once, then loaded from the cache)."""
-    cfg = cfg or load(MusicConfig)
+def load_folk(cfg: CorpusConfig | None = None, *, labelled_only: bool = True, progress: bool = True) -> list[Piece]:
+    """The folk corpus as labelled Pieces (parsed once, then loaded from the cache)."""
+    cfg = cfg or load(CorpusConfig)
     tunes = load_raw(cfg.max_songs, progress=progress)
     untyped = [_density(t) for t in tunes if not any(w in t.tune_type for w in HIGH_TYPES + LOW_TYPES)]
     threshold = float(np.median(untyped)) if untyped else 1.0
-    melodies = [m for m in (to_melody(t, cfg, threshold) for t in tunes) if m is not None]
+    melodies = [m for m in (to_piece(t, threshold) for t in tunes) if m is not None]
     return [m for m in melodies if m.quadrant is not None] if labelled_only else melodies

@@ -11,12 +11,12 @@ import csv
 import warnings
 from pathlib import Path
 
-from ..config import MusicConfig, data_root, load
+from ..config import data_root
 from ..emotion import quadrant
 from ..errors import DatasetNotFound
 from .chords import bar_chords
-from .corpus import Melody
 from .key import detect_key
+from .piece import REGISTER, Piece
 from .roll import STEPS_PER_QUARTER, into_register, midi_to_roll, pad_to_bars, skyline
 
 EMOPIA_URL = "https://zenodo.org/record/5090631 (EMOPIA 1.0)"
@@ -46,8 +46,8 @@ def quadrant_of(name: str) -> int:
         raise ValueError(f"{name!r} is not an EMOPIA clip name (Q1_..., Q2_..., Q3_... or Q4_...)")
     return int(name[1])
 
-def read_clip(path: Path, cfg: MusicConfig) -> Melody:
-    """One EMOPIA clip -> Melody (skyline melody in the common register, full roll kept)."""
+def read_clip(path: Path) -> Piece:
+    """One EMOPIA clip -> Piece (skyline melody in the common register, full roll kept)."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(str(path))
@@ -55,18 +55,16 @@ def read_clip(path: Path, cfg: MusicConfig) -> Melody:
     if not full.any():
         raise ValueError("it has no notes")
     tonic, mode, _ = detect_key(full)
-    melody = into_register(skyline(full), cfg.low_pitch, cfg.high_pitch)
+    melody = into_register(skyline(full), *REGISTER)
     notes = sum(len(i.notes) for i in pm.instruments if not i.is_drum)
-    return Melody(melody, tonic, mode, quadrant(quadrant_of(path.stem)), source="emopia", title=path.stem,
-                  density=notes / max(1.0, len(full) / STEPS_PER_QUARTER), chords=bar_chords(full, key=(tonic, mode)),
-                  full=full)
+    return Piece(melody, bar_chords(full, key=(tonic, mode)), tonic, mode, quadrant(quadrant_of(path.stem)),
+                 title=path.stem, source="emopia", density=notes / max(1.0, len(full) / STEPS_PER_QUARTER), full=full)
 
-def load_emopia(root: str | Path | None = None, split: str | None = None, *, cfg: MusicConfig | None = None,
-                limit: int | None = None, progress: bool = True) -> list[Melody]:
+def load_emopia(root: str | Path | None = None, split: str | None = None, *, limit: int | None = None,
+                progress: bool = True) -> list[Piece]:
     """EMOPIA clips (optionally one official split); corrupt or empty files are skipped with a warning."""
     from tqdm.auto import tqdm
 
-    cfg = cfg or load(MusicConfig)
     root = emopia_root(root)
     midis = root / "midis"
     if not midis.is_dir():
@@ -87,13 +85,13 @@ def load_emopia(root: str | Path | None = None, split: str | None = None, *, cfg
     for path in tqdm(paths, desc=f"reading EMOPIA{' ' + split if split else ''}", unit="clip",
                      disable=not progress, mininterval=2.0):
         try:
-            clips.append(read_clip(path, cfg))
+            clips.append(read_clip(path))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the loader
             skipped.append(f"{path.name} ({exc})")
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable or empty EMOPIA file(s): {', '.join(skipped)}", stacklevel=2)
     return clips
 
-def split_of(clip: Melody, root: str | Path | None = None) -> str | None:
+def split_of(clip: Piece, root: str | Path | None = None) -> str | None:
     return read_split(emopia_root(root)).get(clip.title)
 

@@ -1,18 +1,21 @@
 """Form: sixteen bars as four 4-bar phrases, a a' b a'', with cadences a listener can hear.
 
-A plan applied around the model, not learned by it (``compose(form=False)`` shows the model alone):
-- the harmony: bar 8 on the dominant (V) for a half cadence, bars 15-16 on V then I for the close;
-  the models are conditioned on these chords as they write;
-- a (bars 1-4) is the opening; a' (bars 5-8) and b (bars 9-12) are the model's; bar 8 ends on a half
-  note on a tone of the dominant chord (a half cadence: the phrase pauses, open);
-- a'' (bars 13-16) restates bars 1-3 and ends on a half note on the tonic (the close).
+Two parts, kept apart because one is the model's input and the other is not:
+- :func:`plan_chords`, the harmony the models are conditioned on as they write: bar 8 on the dominant (V)
+  for a half cadence, bars 15-16 on V then I for the close;
+- :func:`apply_form`, post-processing after the model (recorded in the Piece's ``edits``): bar 8 ends on a
+  half note on a tone of the dominant chord (the phrase pauses, open), bars 13-15 restate bars 1-3, and the
+  last bar ends on a half note on the tonic (the close).
 Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import replace
+
 from .chords import Chord
+from .piece import Piece
 from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 HALF_CADENCE_BAR = 7  # 0-based: bar 8
@@ -24,8 +27,14 @@ def dominant(tonic: int) -> Chord:
     return Chord((tonic + 7) % 12, False)
 
 
-def plan_chords(chords: list[Chord], tonic: int, mode: str, bars: int, *, cadences: bool = True) -> list[Chord]:
-    """The progression repeated to `bars` bars, with the cadence chords written in: V at bar 8, V-I at the end."""
+def plan_chords(prompt: Piece, bars: int, *, cadences: bool = True) -> Piece:
+    """The prompt with its progression repeated to `bars` bars and, with cadences, the cadence chords written in:
+    V at bar 8, V-I at the end."""
+    return replace(prompt, chords=cadence_chords(prompt.chords, prompt.tonic, prompt.mode, bars, cadences=cadences))
+
+
+def cadence_chords(chords: list[Chord], tonic: int, mode: str, bars: int, *, cadences: bool = True) -> list[Chord]:
+    """A progression repeated to `bars` bars, with V at bar 8 and V-I at the end when cadences is True."""
     out = [chords[b % len(chords)] for b in range(bars)]
     if not cadences:
         return out
@@ -49,8 +58,16 @@ def _end_bar_on(notes: list[Note], bar: int, pitch_classes: tuple[int, ...]) -> 
     return sorted(kept + [Note(target, mid, end)], key=lambda n: (n.start, n.pitch))
 
 
-def apply_form(roll: np.ndarray, tonic: int, mode: str) -> np.ndarray:
-    """The plan's notes on a generated melody: half cadence at bar 8, bars 1-3 restated as 13-15, tonic close."""
+FORM = "form plan"
+
+
+def apply_form(piece: Piece) -> Piece:
+    """Post-processing: the plan's notes written over the piece (each bar it changes records FORM)."""
+    return piece.edited(form_notes(piece.roll, piece.tonic, piece.mode), FORM)
+
+
+def form_notes(roll: np.ndarray, tonic: int, mode: str) -> np.ndarray:
+    """The plan's notes on a melody roll: half cadence at bar 8, bars 1-3 restated as 13-15, tonic close."""
     bars = len(roll) // STEPS_PER_BAR
     notes = roll_to_notes(roll)
     if bars >= 16 and bars % PHRASE_BARS == 0:  # a'': the last phrase restates the first three bars

@@ -24,9 +24,11 @@ from torch import nn
 
 from ..config import one_thread
 from ..emotion import EMOTIONS, quadrant
+from ..errors import BadInput
+from . import decoding
 from .chords import Chord, chord_vector
-from .corpus import Melody
-from .roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR
+from .piece import REGISTER, Piece
+from .roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR, last_pitch
 
 BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4 bars per segment
 Y_DIM = len(EMOTIONS) + 13 * BARS  # emotion one-hot + one chord per bar
@@ -55,14 +57,12 @@ class GANConfig:
     lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
     # feature matching one order up: the histogram of intervals between consecutive steps (-24..+24
     # semitones, 0 = a held or repeated pitch) of what G plays (binarised), matched to the real segments',
-    # so that G learns how real melodies move, not only which pitches they use. In 800-step trials the
-    # mean interval of G's own notes fell from 7.0 semitones (0) to 5.7 (10) and 4.0 (100); in full
-    # 6000-step runs 300 gave 3.06, 600 and 1000 did worse (3.67, 3.93); 0 turns it off
+    # so that G learns how real melodies move, not only which pitches they use; 0 turns it off (the
+    # weights tried and what each gave are in the README's GAN section)
     lambda_interval: float = 300.0
     # the same, conditioned on the harmony: the pitch-class profile of what G plays relative to each bar's
     # chord root, over major-chord and over minor-chord bars, matched to the real segments' (so that G
-    # plays a minor third over a minor chord); 0 turns it off. Off by default: a full run with 300 raised
-    # the mode match of G's own melodies from 75 % to 84 % but lost the arousal in their density (0.91x)
+    # plays a minor third over a minor chord); 0 turns it off (off: see the README for what it cost)
     lambda_chord: float = 0.0
     hop_bars: int = 2  # training segments start every 2 bars
     transpose: tuple[int, int] = (-5, 6)  # augmentation: every key from 5 down to 6 up
@@ -82,8 +82,8 @@ def condition(emotion: str, chords: list[Chord]) -> np.ndarray:
     return y
 
 
-def _chords_for(melody: Melody, bar: int) -> list[Chord]:
-    chords = melody.chords or [Chord(melody.tonic, melody.mode == "minor")]
+def _chords_for(piece: Piece, bar: int) -> list[Chord]:
+    chords = piece.chords or [Chord(piece.tonic, piece.mode == "minor")]
     return [chords[min(b, len(chords) - 1)] for b in range(bar, bar + BARS)]
 
 
@@ -100,7 +100,7 @@ class SegmentPairs:
         return len(self.cur)
 
 
-def segment_pairs(melodies: list[Melody], hop_bars: int = 2) -> SegmentPairs:
+def segment_pairs(melodies: list[Piece], hop_bars: int = 2) -> SegmentPairs:
     """Every (previous 4 bars, next 4 bars) pair; the first segment of a tune has a silent predecessor."""
     prev, cur, ys, qs = [], [], [], []
     for m in melodies:
@@ -351,79 +351,84 @@ def sample_segment(G: Generator, y: np.ndarray, prev: np.ndarray, generator: tor
     return out[0].numpy()
 
 
-def save(net: MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:
-    """Generator weights (the discriminator is not needed to compose), config and provenance."""
+@dataclass
+class GANModel:
+    """The trained generator, ready to compose: emolib's MelodyModel interface (emolib.music.models)."""
+
+    net: Generator
+    cfg: GANConfig
+    meta: dict = field(default_factory=dict)  # provenance, history and metrics from the checkpoint
+    threshold: float = 0.5  # a step sounds when its most likely pitch reaches this (so silence is possible)
+    name: str = "gan"
+
+    @one_thread
+    def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
+                 grid: int = 1) -> Piece:
+        """Continue the prompt's 4-bar opening segment by segment to `bars` bars (MIDINet); a prompt of no bars
+        starts from noise after a silent previous segment (MIDINet's first bar; training saw every tune's
+        opening that way).
+
+        Each new segment is conditioned on the emotion, the chords of its own bars and the previous segment.
+        Pitches outside the melody register (where training data never goes) get zero probability. Decoding
+        (emolib.music.decoding): a step sounds when its most likely pitch reaches `threshold`; its pitch is
+        chosen by temperature / top_k / top_p after the leap penalty's re-ranking (top_k=1: the most likely);
+        with grid > 1 the probabilities are averaged over cells of `grid` steps, so notes start on that grid.
+        """
+        settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
+                                       leap_penalty=leap_penalty, grid=grid))
+        grid = settings.pop("grid")
+        if prompt.bars not in (0, BARS):
+            raise BadInput(f"the GAN continues a {BARS}-bar opening (or none), got {prompt.bars} bars")
+        emotion = prompt.quadrant.name
+        rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(int(seed))
+        lo, hi = REGISTER
+        out = [prompt.roll.astype(np.uint8) if prompt.bars else np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8)]
+        for i in range(1 if prompt.bars else 0, -(-bars // BARS)):
+            bar = i * BARS
+            y = condition(emotion, [prompt.chord_at(bar + j) for j in range(BARS)])
+            probs = sample_segment(self.net, y, out[-1], gen)
+            probs[:, :lo] = 0.0
+            probs[:, hi + 1:] = 0.0
+            if grid > 1:
+                probs = decoding.cells(probs, grid)
+            notes = decoding.choose_steps(probs, last=last_pitch(out[-1]), rng=rng, threshold=self.threshold, **settings)
+            out.append(np.repeat(notes, grid, axis=0) if grid > 1 else notes)
+        roll = np.concatenate(out if prompt.bars else out[1:])[:bars * STEPS_PER_BAR]
+        given = min(prompt.bars, bars)
+        return prompt.with_notes(roll, by=prompt.authors[:given] + (self.name,) * (bars - given),
+                                 edits=prompt.changes[:given] + ((),) * (bars - given))
+
+
+def save(model: GANModel | MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:
+    """Generator weights (the discriminator is not needed to compose), config, history and provenance."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"generator": net.generator.state_dict(), "config": asdict(net.cfg), "provenance": provenance,
-                "history": asdict(net.history), "metrics": metrics or {}}, path)
+    G = model.net if isinstance(model, GANModel) else model.generator
+    history = model.meta.get("history", {}) if isinstance(model, GANModel) else asdict(model.history)
+    torch.save({"generator": G.state_dict(), "config": asdict(model.cfg), "provenance": provenance,
+                "history": history, "metrics": metrics or {}}, path)
     return path
 
 
 GAN_LIMITS = {"z_dim": (1, 1024), "gf": (1, 1024), "cf": (1, 512), "df": (1, 1024), "fc": (1, 8192)}
 
 
-def load_generator(path: str | Path) -> tuple[Generator, GANConfig, dict]:
-    """Load a saved generator (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
+def load(path: str | Path) -> GANModel:
+    """A saved generator, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
     from .. import checkpoint
 
     ckpt = checkpoint.read(path, "GAN", ("generator", "config"), "train one with scripts/train_gan.py")
     cfg = checkpoint.config(GANConfig, ckpt["config"], path, "GAN", GAN_LIMITS, tuples=("transpose",))
     G = Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc)
     checkpoint.load_weights(G, ckpt["generator"], path, "GAN generator")
-    return G.eval(), cfg, ckpt
+    return GANModel(G.eval(), cfg, {k: v for k, v in ckpt.items() if k not in ("generator", "config")})
 
 
-@one_thread
-def generate(G: Generator, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
-             seed: int = 0, k: int = 1, threshold: float = 0.5, grid: int = 1,
-             pitch_range: tuple[int, int] = (48, 84), leap_penalty: float = 0.0) -> np.ndarray:
-    """Continue a 4-bar seed segment by segment to `bars` bars (the seed is the first 4 bars); with
-    seed_roll=None the first segment too comes from noise, after a silent previous segment (MIDINet's
-    first bar; training saw every tune's opening that way).
+def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = True) -> GANModel:
+    """Build MIDINet, train it on the labelled pieces' segment pairs, and return the generator ready to compose."""
+    from ..config import load as load_config
 
-    Each new segment is conditioned on the emotion, the chords of its own bars and the previous
-    segment. Pitches outside the melody register (where the training data never goes) get zero
-    probability. With grid > 1 the probabilities are averaged over cells of `grid` steps (2 = eighth
-    notes, 4 = quarter notes), so notes start only on that grid: an explicit rhythmic control, like
-    tempo. The output is thresholded (so silence is possible), at most k pitches per step are kept
-    (k=1: a melody), and consecutive steps of a pitch become one held note.
-
-    leap_penalty > 0 (k=1 only) is a decoding aid, off by default: each step's pitch is chosen with leaps
-    larger than a fourth from the previous note made less likely (roll.top1_near); within a segment, when
-    notes sound is unchanged (the next segment, conditioned on this one, changes with it). It is not the
-    model: report the raw output (0) beside it.
-    """
-    from .roll import last_pitch, top1_near, top_k
-
-    def pick(p: np.ndarray, before: np.ndarray) -> np.ndarray:
-        if leap_penalty > 0 and k == 1:
-            return top1_near(p, last_pitch(before), threshold, leap_penalty)
-        return top_k(p, k=k, threshold=threshold)
-
-    gen = torch.Generator().manual_seed(int(seed))
-    n_segments = -(-bars // BARS)
-    out = [np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8) if seed_roll is None
-           else seed_roll[:SEGMENT_STEPS].astype(np.uint8)]
-    lo, hi = pitch_range
-    for i in range(0 if seed_roll is None else 1, n_segments):
-        bar = i * BARS
-        seg_chords = [chords[(bar + j) % len(chords)] for j in range(BARS)]
-        probs = sample_segment(G, condition(emotion, seg_chords), out[-1], gen)
-        probs[:, :lo] = 0.0
-        probs[:, hi + 1:] = 0.0
-        if grid > 1:
-            cells = probs.reshape(SEGMENT_STEPS // grid, grid, N_PITCHES).mean(axis=1)
-            out.append(np.repeat(pick(cells, out[-1]), grid, axis=0))
-        else:
-            out.append(pick(probs, out[-1]))
-    return np.concatenate(out[1:] if seed_roll is None else out)[:bars * STEPS_PER_BAR]
-
-
-def fit(melodies: list[Melody], cfg: GANConfig | None = None, *, progress: bool = True) -> MidiNet:
-    """Build MIDINet and train it on the labelled melodies' segment pairs."""
-    from ..config import load
-
-    cfg = cfg or load(GANConfig)
-    data = segment_pairs(melodies, cfg.hop_bars)
-    return train(build(cfg), data, progress=progress)
+    cfg = cfg or load_config(GANConfig)
+    net = train(build(cfg), segment_pairs(pieces, cfg.hop_bars), progress=progress)
+    return GANModel(net.generator.eval(), cfg, {"history": asdict(net.history)})

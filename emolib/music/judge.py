@@ -14,13 +14,15 @@ quadrants, 0.88 on arousal and 0.83 on valence.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..errors import EmolibError
 
 FPS = 4  # frames per second
 FRAMES = 128  # 32 seconds
@@ -154,7 +156,7 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
     import pretty_midi
     from tqdm.auto import tqdm
 
-    from ..config import cache_dir
+    from ..config import cache_dir, ensure_dir
     from ..errors import DatasetNotFound
     from .emopia import EMOPIA_URL, emopia_root, quadrant_of, read_split
 
@@ -182,26 +184,30 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
         if bad:
             warnings.warn(f"skipped {len(bad)} unreadable EMOPIA file(s): {', '.join(bad)}", stacklevel=2)
         x, y, s = np.stack(xs), np.array(ys, np.int64), np.array(ss)
-        np.savez_compressed(cache, x=x, y=y, split=s)
+        np.savez_compressed(ensure_dir(cache.parent) / cache.name, x=x, y=y, split=s)
     return {name: (x[s == name], y[s == name]) for name in ("train", "val", "test")}
 
 
 def train_on_emopia(root: str | Path | None = None, cfg: JudgeConfig | None = None,
                     *, progress: bool = True) -> tuple[Judge, JudgeReport]:
     """The judge, trained on EMOPIA's official split (cached under data/cache, never shipped)."""
-    from ..config import cache_dir, load
+    from .. import checkpoint
+    from ..config import cache_dir, ensure_dir, load
 
     cfg = cfg or load(JudgeConfig)
     data = emopia_features(root, progress=progress)
     tag = hashlib.sha1((repr(asdict(cfg)) + repr(len(data["train"][1]))).encode()).hexdigest()[:10]
     path = cache_dir() / f"emopia_judge_{tag}.pt"
-    if path.is_file():
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if path.is_file():  # a cached judge is read with the same checks as any checkpoint
+        ckpt = checkpoint.read(path, "emotion judge", ("state_dict", "report"), "delete it to train the judge again")
         model = Judge(cfg)
-        model.load_state_dict(ckpt["state_dict"])
-        return model.eval(), JudgeReport(**ckpt["report"])
+        checkpoint.load_weights(model, ckpt["state_dict"], path, "emotion judge")
+        report = ckpt["report"]
+        if not isinstance(report, dict) or set(report) != {f.name for f in fields(JudgeReport)}:
+            raise EmolibError(f"{path}: its report is not an emotion judge's; delete it to train the judge again")
+        return model.eval(), JudgeReport(**report)
     model, report = fit(data["train"], data["val"], data["test"], cfg)
-    torch.save({"state_dict": model.state_dict(), "report": asdict(report)}, path)
+    torch.save({"state_dict": model.state_dict(), "report": asdict(report)}, ensure_dir(path.parent) / path.name)
     return model, report
 
 

@@ -17,6 +17,9 @@ STEPS_PER_BAR = 16
 BARS_PER_SEGMENT = 4
 SEGMENT_STEPS = STEPS_PER_BAR * BARS_PER_SEGMENT  # 64
 N_PITCHES = 128
+# The melody register every piece shares: C3 (48) up to C6 (84). Tunes are moved into it by whole octaves
+# (into_register) and the models write inside it; one constant, used everywhere.
+REGISTER: tuple[int, int] = (48, 84)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ def transpose(roll: np.ndarray, semitones: int) -> np.ndarray:
     return out
 
 
-def into_register(roll: np.ndarray, low: int = 48, high: int = 84) -> np.ndarray:
+def into_register(roll: np.ndarray, low: int = REGISTER[0], high: int = REGISTER[1]) -> np.ndarray:
     """Transpose by whole octaves so the melody's mean pitch sits in the middle of [low, high)."""
     pitches = np.flatnonzero(roll.any(axis=0))
     if len(pitches) == 0:
@@ -171,38 +174,7 @@ def into_register(roll: np.ndarray, low: int = 48, high: int = 84) -> np.ndarray
     return transpose(roll, 12 * octaves)
 
 
-def top_k(probs: np.ndarray, k: int = 1, threshold: float = 0.5) -> np.ndarray:
-    """Binary roll from note probabilities: at most k pitches per step, each above threshold (silence allowed)."""
-    out = np.zeros(probs.shape, dtype=np.uint8)
-    idx = np.argsort(-probs, axis=1)[:, :k]
-    rows = np.arange(len(probs))[:, None]
-    keep = probs[rows, idx] >= threshold
-    out[np.broadcast_to(rows, idx.shape)[keep], idx[keep]] = 1
-    return out
-
-
 def last_pitch(roll: np.ndarray) -> int | None:
     """The pitch sounding last in a roll (the highest, if several), or None if the roll is silent."""
     steps = np.flatnonzero(roll.any(axis=1))
     return None if len(steps) == 0 else int(np.flatnonzero(roll[steps[-1]])[-1])
-
-
-def top1_near(probs: np.ndarray, last: int | None = None, threshold: float = 0.5, leap_penalty: float = 0.0,
-              free: int = 5) -> np.ndarray:
-    """A melody (one pitch per step) from note probabilities that prefers small moves: a decoding aid.
-
-    Whether a step sounds is decided exactly as by top_k(k=1): its most likely pitch reaches the
-    threshold. Which pitch sounds is chosen after weighting each probability by
-    exp(-leap_penalty * max(0, |pitch - previous pitch| - free)): moves up to `free` semitones (a fourth)
-    are left alone, larger leaps are made less likely, the rhythm is untouched. leap_penalty=0 is top_k(k=1).
-    """
-    out = np.zeros(probs.shape, dtype=np.uint8)
-    pitches = np.arange(probs.shape[1])
-    for t, p in enumerate(probs):
-        if p.max() < threshold:
-            continue
-        if last is not None and leap_penalty > 0:
-            p = p * np.exp(-leap_penalty * np.maximum(0, np.abs(pitches - last) - free))
-        last = int(np.argmax(p))
-        out[t, last] = 1
-    return out

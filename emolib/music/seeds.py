@@ -1,12 +1,13 @@
 """A small bank of real 4-bar openings and 16-bar chord progressions per quadrant.
 
-The GAN continues a seed segment taken from real music of the requested quadrant, under that
-tune's own chords. The bank is built from the folk corpus (music21's bundled, freely usable
-tunes) and ships with emolib, so composing needs neither a dataset nor a corpus parse.
+A model can continue an opening taken from real music of the requested quadrant, under that tune's own
+chords; composing from scratch still takes its chords and key from here. The bank is built from the folk
+corpus (music21's bundled, freely usable tunes) and ships with emolib, so composing needs neither a
+dataset nor a corpus parse. Each entry is a :class:`~emolib.music.piece.Piece` of 4 bars whose bars are
+marked as a given opening.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,25 +15,17 @@ import numpy as np
 from ..config import PACKAGE_DATA
 from ..emotion import EMOTIONS, quadrant
 from ..errors import EmolibError
-from .chords import ALL_CHORDS, Chord
-from .corpus import Melody
-from .roll import SEGMENT_STEPS, Note, notes_to_roll, roll_to_notes
+from .chords import ALL_CHORDS
+from .piece import OPENING, Piece
+from .roll import SEGMENT_STEPS, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 SEED_BANK = PACKAGE_DATA / "seed_bank.npz"
 PROGRESSION_BARS = 16
+OPENING_BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4
+SOURCE = "seed bank"
 
 
-@dataclass
-class Seed:
-    roll: np.ndarray  # (64, 128) the opening 4 bars
-    chords: list[Chord]  # 16 bars of the tune's harmony (repeated if the tune is shorter)
-    tonic: int
-    mode: str
-    emotion: str
-    title: str
-
-
-def build_seed_bank(melodies: list[Melody], per_quadrant: int = 48, seed: int = 0) -> list[Seed]:
+def build_seed_bank(melodies: list[Piece], per_quadrant: int = 48, seed: int = 0) -> list[Piece]:
     """Pick up to per_quadrant tunes of each quadrant at random, keeping their opening and harmony."""
     rng = np.random.default_rng(seed)
     bank = []
@@ -41,12 +34,13 @@ def build_seed_bank(melodies: list[Melody], per_quadrant: int = 48, seed: int = 
                 and m.roll[:SEGMENT_STEPS].any(axis=1).mean() > 0.5]
         for i in rng.permutation(len(pool))[:per_quadrant]:
             m = pool[i]
-            chords = [m.chords[b % len(m.chords)] for b in range(PROGRESSION_BARS)]
-            bank.append(Seed(m.roll[:SEGMENT_STEPS].copy(), chords, m.tonic, m.mode, name, m.title))
+            chords = [m.chord_at(b) for b in range(PROGRESSION_BARS)]
+            bank.append(Piece(m.roll[:SEGMENT_STEPS].copy(), chords, m.tonic, m.mode, m.quadrant, title=m.title,
+                              source=SOURCE, by=(OPENING,) * OPENING_BARS))
     return bank
 
 
-def save_seed_bank(bank: list[Seed], path: str | Path = SEED_BANK) -> Path:
+def save_seed_bank(bank: list[Piece], path: str | Path = SEED_BANK) -> Path:
     notes, bounds = [], []
     for s in bank:
         n = [(x.pitch, x.start, x.end) for x in roll_to_notes(s.roll)]
@@ -56,14 +50,14 @@ def save_seed_bank(bank: list[Seed], path: str | Path = SEED_BANK) -> Path:
                         bounds=np.array(bounds, dtype=np.int32),
                         chords=np.array([[ALL_CHORDS.index(c) for c in s.chords] for s in bank], dtype=np.int8),
                         tonic=np.array([s.tonic for s in bank]), mode=np.array([s.mode for s in bank]),
-                        emotion=np.array([s.emotion for s in bank]), title=np.array([s.title for s in bank]))
+                        emotion=np.array([s.quadrant.name for s in bank]), title=np.array([s.title for s in bank]))
     return Path(path)
 
 
-_BANK: list[Seed] | None = None
+_BANK: list[Piece] | None = None
 
 
-def load_seed_bank(path: str | Path = SEED_BANK) -> list[Seed]:
+def load_seed_bank(path: str | Path = SEED_BANK) -> list[Piece]:
     """The shipped seed bank (cached after the first call)."""
     global _BANK
     if _BANK is not None and Path(path) == SEED_BANK:
@@ -72,20 +66,18 @@ def load_seed_bank(path: str | Path = SEED_BANK) -> list[Seed]:
         raise EmolibError(f"seed bank not found at {path}; rebuild it with `python scripts/train_gan.py --seed-bank` or reinstall emolib")
     with np.load(path, allow_pickle=False) as z:
         z = {k: z[k] for k in z.files}
-    bank = [Seed(notes_to_roll([Note(*map(int, n)) for n in z["notes"][a:b]], SEGMENT_STEPS),
-                 [ALL_CHORDS[i] for i in c], int(t), str(m), str(e), str(ti))
+    bank = [Piece(notes_to_roll([Note(*map(int, n)) for n in z["notes"][a:b]], SEGMENT_STEPS), [ALL_CHORDS[i] for i in c],
+                  int(t), str(m), quadrant(str(e)), title=str(ti), source=SOURCE, by=(OPENING,) * OPENING_BARS)
             for (a, b), c, t, m, e, ti in zip(z["bounds"], z["chords"], z["tonic"], z["mode"], z["emotion"], z["title"])]
     if Path(path) == SEED_BANK:
         _BANK = bank
     return bank
 
 
-def choose_seed(emotion: str, rng: np.random.Generator, bank: list[Seed] | None = None) -> Seed:
-    """A random seed of the requested quadrant."""
+def choose_seed(emotion: str, rng: np.random.Generator, bank: list[Piece] | None = None) -> Piece:
+    """A random opening of the requested quadrant."""
     name = quadrant(emotion).name
-    pool = [s for s in (bank or load_seed_bank()) if s.emotion == name]
+    pool = [s for s in (bank or load_seed_bank()) if s.quadrant.name == name]
     if not pool:
         raise EmolibError(f"the seed bank has no {name} seeds")
     return pool[int(rng.integers(len(pool)))]
-
-

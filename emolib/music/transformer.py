@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import one_thread
-from ..emotion import quadrant
+from . import decoding
 from . import tokens as tk
 from .chords import ALL_CHORDS, Chord
-from .corpus import Melody
+from .piece import REGISTER, Piece
 from .roll import STEPS_PER_BAR
 
 
@@ -35,16 +35,13 @@ class TransformerConfig:
     n_embd: int = 128
     block_size: int = 192  # tokens of context: about 6 bars of a folk melody
     dropout: float = 0.1
-    batch_size: int = 16  # 16 x 192 tokens: 0.25 s per step on 2 CPU cores (32 x 256 takes 1.2 s)
+    batch_size: int = 16  # small batches of long windows: a CPU run of minutes, not hours
     steps: int = 2500
     lr: float = 1e-3  # AdamW, linear warm-up then cosine decay to lr * min_lr_ratio
     warmup: int = 100
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.01
     transpose: tuple[int, int] = (-5, 6)  # augmentation, as for the GAN
-    pitch_range: tuple[int, int] = (48, 84)  # generation stays in the common melody register
-    temperature: float = 1.0
-    top_p: float = 0.95  # nucleus sampling
     seed: int = 0
 
     @classmethod
@@ -120,7 +117,7 @@ class Tune:
     bar_starts: np.ndarray  # index of every BAR token
 
 
-def tokenize(melodies: list[Melody]) -> list[Tune]:
+def tokenize(melodies: list[Piece]) -> list[Tune]:
     out = []
     for m in melodies:
         if m.quadrant is None:
@@ -164,7 +161,7 @@ class TransformerHistory:
     seconds: float = 0.0
 
 
-def train(melodies: list[Melody], cfg: TransformerConfig | None = None, *, val: list[Melody] | None = None,
+def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Melody] | None = None,
           progress: bool = True) -> tuple[EmotionTransformer, TransformerHistory]:
     """Next-token training with quadrant-balanced batches, AdamW and a warm-up + cosine schedule."""
     from tqdm.auto import tqdm
@@ -220,100 +217,136 @@ def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfi
     return float(np.mean(losses))
 
 
-def _allowed(state: dict, cfg: TransformerConfig) -> np.ndarray:
-    """Mask of the tokens that keep the sequence a valid monophonic melody."""
+def _allowed(state: dict, grid: int = 1) -> np.ndarray:
+    """Mask of the tokens that keep the sequence a valid monophonic melody in the register (and on the grid)."""
     mask = np.zeros(len(tk.VOCAB), bool)
     last = state["last"]
     if last == "POS":
-        lo, hi = cfg.pitch_range
+        lo, hi = REGISTER
         mask[tk.PITCH0 + lo:tk.PITCH0 + hi + 1] = True
     elif last == "PITCH":
-        mask[tk.DUR0:tk.DUR0 + tk.MAX_DUR] = True
+        mask[tk.DUR0 + grid - 1:tk.DUR0 + tk.MAX_DUR:grid] = True
     else:  # after CHORD or DUR: the next note in this bar, or the next bar
         first = max(0, state["free_at"] - state["bar"] * STEPS_PER_BAR)
-        mask[tk.POS0 + first:tk.POS0 + STEPS_PER_BAR] = True
+        first = -(-first // grid) * grid
+        mask[tk.POS0 + first:tk.POS0 + STEPS_PER_BAR:grid] = True
         mask[tk.BAR] = True
     return mask
 
 
-@one_thread
-@torch.no_grad()
-def generate(model: EmotionTransformer, *, emotion: str, seed_roll: np.ndarray | None, chords: list[Chord], bars: int = 16,
-             seed: int = 0) -> np.ndarray:
-    """Continue a 4-bar seed to `bars` bars under the given chords (written in at every bar); with
-    seed_roll=None the melody starts from the emotion token alone."""
-    cfg = model.cfg
-    model.eval()
-    gen = torch.Generator().manual_seed(int(seed))
-    if seed_roll is None:
-        seed_roll = np.zeros((0, 128), np.uint8)
-    seed_bars = min(len(seed_roll) // STEPS_PER_BAR, bars)
-    seq = tk.roll_to_tokens(seed_roll[:seed_bars * STEPS_PER_BAR], chords, quadrant(emotion).number)
-    last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]
-    free_at = 0
-    if last_note:
-        i = last_note[-1]
-        start = (seq[:i].count(tk.BAR) - 1) * STEPS_PER_BAR + seq[i] - tk.POS0
-        free_at = start + seq[i + 2] - tk.DUR0 + 1
-    state = {"bar": seed_bars - 1, "free_at": free_at, "last": "DUR"}
-    cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
-    while True:
-        if cache is None or cache[0][0].shape[2] + len(seq) - cached > cfg.block_size:
-            # (re)start the context: the emotion token, then the latest tokens from a bar line, filling at most
-            # 3/4 of the block so that the next few bars fit before the cache must be rebuilt
-            tail = seq[1:][-(3 * cfg.block_size // 4):]
-            cut = tail.index(tk.BAR) if tk.BAR in tail and len(seq) > 3 * cfg.block_size // 4 else 0
-            logits, cache = model.step(torch.tensor([seq[:1] + tail[cut:]]))
-        else:
-            for t in seq[cached:]:
-                logits, cache = model.step(torch.tensor([[t]]), cache)
-        cached = len(seq)
-        logits = logits[0, -1] / cfg.temperature
-        logits[torch.from_numpy(~_allowed(state, cfg))] = -float("inf")
-        probs = torch.softmax(logits, -1)
-        order = torch.argsort(probs, descending=True)
-        keep = torch.cumsum(probs[order], 0) - probs[order] < cfg.top_p
-        p = torch.zeros_like(probs)
-        p[order[keep]] = probs[order[keep]]
-        t = int(torch.multinomial(p / p.sum(), 1, generator=gen))
-        if t == tk.BAR:
-            state["bar"] += 1
-            if state["bar"] >= bars:
-                break
-            seq += [tk.BAR, tk.chord_token(chords[state["bar"] % len(chords)])]
-            state["last"] = "CHORD"
-            continue
-        seq.append(t)
-        state["last"] = tk.kind(t)
-        if state["last"] == "DUR":
-            start = state["bar"] * STEPS_PER_BAR + seq[-3] - tk.POS0
-            state["free_at"] = start + t - tk.DUR0 + 1
-    return tk.tokens_to_roll(seq, bars)
+@dataclass
+class TransformerModel:
+    """The trained transformer, ready to compose: emolib's MelodyModel interface (emolib.music.models)."""
+
+    net: EmotionTransformer
+    meta: dict = field(default_factory=dict)  # provenance and history from the checkpoint
+    name: str = "transformer"
+
+    @property
+    def cfg(self) -> TransformerConfig:
+        return self.net.cfg
+
+    @one_thread
+    @torch.no_grad()
+    def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
+                 grid: int = 1) -> Piece:
+        """Continue the prompt's bars to `bars` bars, one event token at a time, under the prompt's chords (we
+        write the chord token in at every bar); a prompt of no bars starts from the emotion token alone.
+
+        Decoding (emolib.music.decoding): the next token is drawn after temperature, top_k and top_p, among
+        the tokens that keep a valid monophonic melody in the register; the leap penalty lowers the
+        probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
+        positions and durations are whole cells of `grid` steps.
+        """
+        settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
+                                       leap_penalty=leap_penalty, grid=grid))
+        grid, leap_penalty = settings.pop("grid"), settings.pop("leap_penalty")
+        model, cfg = self.net, self.net.cfg
+        model.eval()
+        gen = torch.Generator().manual_seed(int(seed))
+        chords = [prompt.chord_at(b) for b in range(bars)]
+        seed_bars = min(prompt.bars, bars)
+        seq = tk.roll_to_tokens(prompt.roll[:seed_bars * STEPS_PER_BAR], chords, prompt.quadrant.number)
+        last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]
+        free_at, last_pitch = 0, None
+        if last_note:
+            i = last_note[-1]
+            start = (seq[:i].count(tk.BAR) - 1) * STEPS_PER_BAR + seq[i] - tk.POS0
+            free_at = start + seq[i + 2] - tk.DUR0 + 1
+            last_pitch = seq[i + 1] - tk.PITCH0
+        state = {"bar": seed_bars - 1, "free_at": free_at, "last": "DUR"}
+        cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
+        while True:
+            if cache is None or cache[0][0].shape[2] + len(seq) - cached > cfg.block_size:
+                # (re)start the context: the emotion token, then the latest tokens from a bar line, filling at most
+                # 3/4 of the block so that the next few bars fit before the cache must be rebuilt
+                tail = seq[1:][-(3 * cfg.block_size // 4):]
+                cut = tail.index(tk.BAR) if tk.BAR in tail and len(seq) > 3 * cfg.block_size // 4 else 0
+                logits, cache = model.step(torch.tensor([seq[:1] + tail[cut:]]))
+            else:
+                for t in seq[cached:]:
+                    logits, cache = model.step(torch.tensor([[t]]), cache)
+            cached = len(seq)
+            logits = logits[0, -1]
+            if state["last"] == "POS" and leap_penalty > 0 and last_pitch is not None:
+                logits = logits.clone()
+                logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(
+                    np.log(decoding.leap_weights(last_pitch, leap_penalty))).float()
+            t = decoding.sample_token(logits, _allowed(state, grid), generator=gen, **settings)
+            if t == tk.BAR:
+                state["bar"] += 1
+                if state["bar"] >= bars:
+                    break
+                seq += [tk.BAR, tk.chord_token(chords[state["bar"]])]
+                state["last"] = "CHORD"
+                continue
+            seq.append(t)
+            state["last"] = tk.kind(t)
+            if state["last"] == "PITCH":
+                last_pitch = t - tk.PITCH0
+            elif state["last"] == "DUR":
+                start = state["bar"] * STEPS_PER_BAR + seq[-3] - tk.POS0
+                state["free_at"] = start + t - tk.DUR0 + 1
+        roll = tk.tokens_to_roll(seq, bars)
+        return prompt.with_notes(roll, by=prompt.authors[:seed_bars] + (self.name,) * (bars - seed_bars),
+                                 edits=prompt.changes[:seed_bars] + ((),) * (bars - seed_bars))
 
 
-def save(model: EmotionTransformer, path: str | Path, *, history: TransformerHistory | None = None,
+def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
+        progress: bool = True) -> TransformerModel:
+    """Train the transformer on the labelled pieces and return it ready to compose (its history in meta)."""
+    net, history = train(pieces, cfg, val=val, progress=progress)
+    return TransformerModel(net, {"history": asdict(history)})
+
+
+def save(model: TransformerModel | EmotionTransformer, path: str | Path, *, history: TransformerHistory | None = None,
          provenance: str = "") -> Path:
     """Weights (half precision: the file stays small), config, history and provenance."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": {k: v.half() for k, v in model.state_dict().items()}, "config": asdict(model.cfg),
-                "history": asdict(history) if history else {}, "provenance": provenance}, path)
+    net = model.net if isinstance(model, TransformerModel) else model
+    hist = asdict(history) if history else (model.meta.get("history", {}) if isinstance(model, TransformerModel) else {})
+    torch.save({"state_dict": {k: v.half() for k, v in net.state_dict().items()}, "config": asdict(net.cfg),
+                "history": hist, "provenance": provenance}, path)
     return path
 
 
 TRANSFORMER_LIMITS = {"n_layer": (1, 48), "n_head": (1, 64), "n_embd": (8, 4096), "block_size": (8, 8192)}
+LEGACY_DECODING = ("pitch_range", "temperature", "top_p")  # older checkpoints stored decoding; it is an argument now
 
 
-def load(path: str | Path) -> tuple[EmotionTransformer, dict]:
-    """A saved transformer (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
+def load(path: str | Path) -> TransformerModel:
+    """A saved transformer, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
     from .. import checkpoint
     from ..errors import EmolibError
 
     ckpt = checkpoint.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
-    cfg = checkpoint.config(TransformerConfig, ckpt["config"], path, "transformer", TRANSFORMER_LIMITS,
-                            tuples=("transpose", "pitch_range"))
+    raw = {k: v for k, v in ckpt["config"].items() if k not in LEGACY_DECODING} if isinstance(ckpt["config"], dict) \
+        else ckpt["config"]
+    cfg = checkpoint.config(TransformerConfig, raw, path, "transformer", TRANSFORMER_LIMITS, tuples=("transpose",))
     if cfg.n_embd % cfg.n_head:
         raise EmolibError(f"{path}: its transformer config has n_embd={cfg.n_embd} not divisible by n_head={cfg.n_head}")
     model = EmotionTransformer(cfg)
     checkpoint.load_weights(model, ckpt["state_dict"], path, "transformer")
-    return model.eval(), ckpt
+    return TransformerModel(model.eval(), {k: v for k, v in ckpt.items() if k not in ("state_dict", "config")})
