@@ -1,0 +1,79 @@
+"""How fast each stage runs on this machine: the timings the README quotes (tests never assert a time).
+
+    python scripts/benchmark_speed.py [--repeats 10] [--write]
+
+Warm figures are medians over --repeats calls after one call has loaded everything (as in the notebook demo):
+- face classification, batched (256 faces), per face, with and without mirrored-face averaging;
+- 16 bars from each model with compose's default decoding (its own thread, as compose runs it);
+- a happy 16-bar piece (about 29 s of two-track audio) rendered to audio;
+- a whole image-to-MIDI call on the sample face (detection, classification, 16 bars, MIDI);
+- cold: `python -m emolib compose --image <sample face>` in a fresh process.
+Each figure also has its minimum and maximum; on a busy machine the maximum grows, the median much less.
+--write saves figures/speed.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def timed(fn, repeats: int) -> dict:
+    """Median, min and max seconds of `repeats` calls of fn(i), after one warm-up call."""
+    fn(-1)
+    seconds = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        fn(i)
+        seconds.append(time.perf_counter() - start)
+    return {"median": round(statistics.median(seconds), 4), "min": round(min(seconds), 4), "max": round(max(seconds), 4)}
+
+
+def main() -> None:
+    from emolib.config import ensure_dir, figures_dir
+    from emolib.faces.classifier import load_classifier, predict_proba
+    from emolib.music import models
+    from emolib.music.audio import synthesize
+    from emolib.music.compose import compose
+    from emolib.pipeline import SAMPLE_FACE, compose as compose_face
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    out = {"repeats": args.repeats}
+
+    clf = load_classifier()
+    faces = np.random.default_rng(0).integers(0, 255, (256, 48, 48), dtype=np.uint8)
+    for flip in (False, True):
+        t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), max(3, args.repeats // 3))
+        out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
+
+    for name in models.MODELS:
+        out[f"{name}_seconds_per_16_bars"] = timed(lambda i: compose("happy", seed=max(i, 0), model=name), args.repeats)
+
+    happy = compose("happy", seed=0).midi
+    out["render_happy_16_bars_seconds"] = timed(lambda i: synthesize(happy), max(3, args.repeats // 3))
+    out["render_happy_16_bars_audio_seconds"] = round(happy.get_end_time(), 1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out["image_to_midi_seconds"] = timed(
+            lambda i: compose_face(image=SAMPLE_FACE, seed=max(i, 0)).midi.write(str(Path(tmp) / "warm.mid")), args.repeats)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "emolib", "compose", "--image", str(SAMPLE_FACE), "--out",
+                        str(Path(tmp) / "cold.mid")], check=True, capture_output=True)
+        out["cold_cli_seconds"] = round(time.perf_counter() - start, 2)
+    print(json.dumps(out, indent=1))
+    if args.write:
+        (ensure_dir(figures_dir()) / "speed.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
