@@ -7,6 +7,9 @@ gigabytes), and turns a shape mismatch (another model's file) into a message, no
 """
 from __future__ import annotations
 
+import math
+import typing
+import warnings
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +17,7 @@ from typing import Any, TypeVar
 from .errors import EmolibError
 
 C = TypeVar("C")
+MAX_BYTES = 500_000_000  # our checkpoints are 2-7 MB; a bigger file is not read into memory
 
 
 def read(path: str | Path, kind: str, needs: tuple[str, ...], how_to_make: str) -> dict:
@@ -25,8 +29,13 @@ def read(path: str | Path, kind: str, needs: tuple[str, ...], how_to_make: str) 
         raise EmolibError(f"{kind} checkpoint not found at {path}; {how_to_make}")
     if not path.is_file():
         raise EmolibError(f"{kind} checkpoint {path} is not a file; give the path of a .pt file")
+    if path.stat().st_size > MAX_BYTES:
+        raise EmolibError(f"{path} is {path.stat().st_size / 1e6:.0f} MB, too large for an emolib {kind} checkpoint; "
+                          f"{how_to_make}")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a legacy or odd file: one line below, not torch's warnings
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file (empty, truncated, text, a pickle of code)
         raise EmolibError(f"{path} is not a readable {kind} checkpoint (empty, truncated or another kind of file: "
                           f"{type(exc).__name__}); {how_to_make}") from None
@@ -54,6 +63,11 @@ def config(cls: type[C], raw: Any, path: str | Path, kind: str, limits: dict[str
             raise EmolibError(f"{path}: its {kind} config sets {name}={value!r}, outside {lo}..{hi}; the file is damaged "
                               "or not an emolib checkpoint")
     values = dict(raw)
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        if not _fits(value, hints.get(name)):
+            raise EmolibError(f"{path}: its {kind} config sets {name}={str(value)[:40]!r}, not a "
+                              f"{_describe(hints.get(name))}; the file is damaged or not an emolib checkpoint")
     for name in tuples:
         if name in values:
             values[name] = tuple(values[name])
@@ -63,12 +77,50 @@ def config(cls: type[C], raw: Any, path: str | Path, kind: str, limits: dict[str
         raise EmolibError(f"{path}: its {kind} config cannot be used ({exc})") from None
 
 
+def _fits(value, hint) -> bool:
+    """Whether a config value from a file has the type its dataclass field declares (finite numbers only)."""
+    if hint is None:
+        return True
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_fits(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is tuple:
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_fits(v, a) for v, a in zip(value, args))
+    return True
+
+
+def _describe(hint) -> str:
+    return str(hint).replace("typing.", "") if hint is not None else "value"
+
+
 def load_weights(model, state: Any, path: str | Path, kind: str) -> None:
     """Load a state dict into a model, or say the file holds another model's weights."""
     import torch
 
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise EmolibError(f"{path}: its {kind} weights are not a table of tensors")
+    for name, v in state.items():
+        if name.endswith("num_batches_tracked"):
+            continue  # BatchNorm's counter is an integer by nature
+        if v.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+            raise EmolibError(f"{path}: its {kind} weight {name[:60]} is {v.dtype}, not floating point; the file is "
+                              "damaged or not an emolib checkpoint")
+        if not torch.isfinite(v).all():
+            raise EmolibError(f"{path}: its {kind} weight {name[:60]} holds NaN or infinite values; the file is damaged")
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except RuntimeError:

@@ -23,9 +23,19 @@ ROOT = Path(__file__).resolve().parents[1]  # the repository (or the installed t
 PACKAGE_DATA = Path(__file__).resolve().parent / "assets"  # files that ship with the code
 
 
+FAST_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False,
+               "": False}
+
+
 def is_fast() -> bool:
-    """True when EMOLIB_FAST is set to a true value (CI, quick classroom runs)."""
-    return os.environ.get("EMOLIB_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when EMOLIB_FAST is set to a true value (CI, quick classroom runs); another value is an error, not
+    a silent full run of an hour."""
+    value = os.environ.get("EMOLIB_FAST", "").strip().lower()
+    if value not in FAST_VALUES:
+        from .errors import EmolibError
+
+        raise EmolibError(f"EMOLIB_FAST={value[:20]!r} is neither on nor off", "set it to 1 (fast) or 0 (full runs)")
+    return FAST_VALUES[value]
 
 
 def data_root() -> Path:

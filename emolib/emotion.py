@@ -97,14 +97,18 @@ def quadrant_probabilities(face_probs: dict[str, float]) -> dict[str, float]:
 
 
 def valence_arousal(face_probs: dict[str, float]) -> tuple[float, float]:
-    """A face's point on Russell's plane: its class coordinates weighted by their probabilities."""
-    v = a = 0.0
+    """A face's point on Russell's plane: its class coordinates weighted by their probabilities (normalised to sum
+    to 1, so the point is a mean even for scores that do not)."""
+    v = a = total = 0.0
     for label, p in face_probs.items():
         if label not in VA_COORDINATES:
             raise ValueError(f"no valence-arousal coordinates for the label {label!r} (known: {', '.join(VA_COORDINATES)})")
         v += float(p) * VA_COORDINATES[label][0]
         a += float(p) * VA_COORDINATES[label][1]
-    return round(v, 4), round(a, 4)
+        total += float(p)
+    if total <= 0:
+        raise ValueError("face probabilities must sum to more than 0")
+    return round(v / total, 4), round(a / total, 4)
 
 
 def music_emotion(face_probs: dict[str, float]) -> str:

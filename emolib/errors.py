@@ -34,3 +34,15 @@ class NoFace(BadInput):
 
 class BadMidi(BadInput):
     """The MIDI file given as an opening cannot be used."""
+
+
+def brief(value) -> str:
+    """A value as a one-line message may show it: numbers and short strings as they are, anything else by its type
+    (never the repr of a whole array or image)."""
+    import numbers
+
+    if value is None or isinstance(value, (bool, numbers.Number)):
+        return repr(value)[:40]
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    return f"a {type(value).__name__}"

@@ -13,7 +13,8 @@ import numpy as np
 
 from .config import PACKAGE_DATA
 from .emotion import music_emotion, quadrant, valence_arousal
-from .errors import BadInput
+from .errors import BadImage, BadInput, EmolibError
+from .output import short
 from .music.compose import Composition
 
 SAMPLE_FACE = PACKAGE_DATA / "astronaut.jpg"  # scikit-image's astronaut photo (public domain, NASA)
@@ -54,21 +55,42 @@ def classify(image: str | Path | bytes, *, detect: bool = True, center_fallback:
     return result
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm",
+                  ".pbm", ".pnm", ".avif", ".heic", ".heif")  # a folder's images (one PIL cannot read gets an error line)
 
 
-def expand_images(paths: list[str | Path]) -> list[Path]:
-    """Paths as given, with each folder replaced by the image files inside it (sorted)."""
-    out = []
-    for p in map(Path, paths):
+def expand_images(paths: list[str | Path]) -> list[Path | BadInput]:
+    """Paths as given, with each folder replaced by the image files inside it (sorted); a folder that cannot be read
+    (or an empty path) is a BadInput in its place, so it is reported, not skipped."""
+    import os
+
+    out: list[Path | BadInput] = []
+    for given in paths:
+        if not str(given):
+            err = BadImage("an image path is empty", "give a photo's path or a folder")
+            err.image = ""
+            out.append(err)
+            continue
+        p = Path(given)
         try:
             is_dir = p.is_dir()
         except OSError:  # a name too long and the like: classify reports it on its own line
             is_dir = False
-        if is_dir:
-            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
-        else:
+        if not is_dir:
             out.append(p)
+            continue
+        found, problems = [], []
+
+        def unreadable(exc: OSError) -> None:
+            err = BadImage(f"{short(exc.filename)}: cannot read this folder ({exc.strerror})",
+                           "make it readable, or leave it out")
+            err.image = str(exc.filename)
+            problems.append(err)
+
+        for folder, dirs, files in os.walk(p, onerror=unreadable):
+            dirs.sort()
+            found += [Path(folder) / f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES]
+        out += sorted(found) + problems
     return out
 
 
@@ -89,6 +111,7 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
 
     from .faces.classifier import load_classifier
     from .faces.detect import crop_face, load_image
+    from .faces.samples import resolve
 
     clf = load_classifier(checkpoint)
     done: list = []  # results of this batch, in order: Classification placeholders or BadInput
@@ -106,11 +129,14 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
         done.clear()
 
     for image in tqdm(images, desc="faces", unit="img", disable=not progress, mininterval=1.0):
-        name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else str(image)
+        name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else short(image)
         try:
-            face, box = crop_face(load_image(image), detect=detect, center_fallback=center_fallback)
+            if isinstance(image, BadInput):  # a folder that could not be read, found by expand_images
+                raise image
+            face, box = crop_face(load_image(resolve(image)), detect=detect, center_fallback=center_fallback)
         except BadInput as exc:
-            err = exc if name in str(exc) or name == "upload" else BadInput(f"{name}: {exc}")
+            name = getattr(exc, "image", name)
+            err = exc if name in str(exc) or name == "upload" else type(exc)(f"{name}: {exc.message}", exc.hint)
             err.image = name  # so a JSON line can name the file
             done.append(err)
             if not pending:  # nothing waits for the network: report it now

@@ -218,6 +218,7 @@ def plot_counts(counts: dict[str, int], *, title: str = "", colors: dict[str, st
     ax.bar(names, [counts[k] for k in names], color=[(colors or QUADRANT_COLORS).get(k, "#777777") for k in names])
     for i, k in enumerate(names):
         ax.text(i, counts[k], str(counts[k]), ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, max(counts.values(), default=1) * 1.15 or 1)  # room for the labels above the bars
     ax.set_ylabel("count")
     ax.set_title(title)
     fig.tight_layout()

@@ -54,10 +54,10 @@ LONG = "x" * 300 + ".png"
     (["--emotion", "sad", "--leap-penalty", "11"], "leap_penalty must be a number from 0 (off) to 10"),
     (["--emotion", "sad", "--leap-penalty", "nan"], "leap_penalty must be a number from 0 (off) to 10"),
     (["--emotion", "sad", "--leap-penalty", "lots"], "invalid float value"),
-    (["--emotion", "gloomy"], "invalid choice"),
+    (["--emotion", "gloomy"], "unknown emotion 'gloomy'"),
     (["--emotion", "sad", "--image", "face.png"], "not allowed with argument"),
     (["--image", LONG], "cannot open (File name too long)"),
-    (["--image", "."], "is a folder, not an image file"),
+    (["--image", "."], "is a folder, not an image"),
     (["--image", "/dev/zero"], "not a regular file"),
     (["--image", "missing.jpg"], "no such file"),
 ])
@@ -93,7 +93,7 @@ def test_unreadable_image(tmp_path, capsys):
 
 @pytest.mark.parametrize("make, out_name, extra, expected", [
     ("dir", "song.mid", [], "is a folder"),
-    (None, "x" * 300 + ".mid", [], "File name too long"),
+    (None, "x" * 300 + ".mid", [], "file name is longer than 255 bytes"),
     (None, "no/such/dir/a.mid", [], "missing or not writable"),
     (None, "same.mid", ["--wav", "{tmp}/same.mid"], "both name"),
     ("file", "song.mid", [], "exists; pass --force"),
@@ -115,7 +115,7 @@ def test_compose_bad_outputs(tmp_path, capsys, make, out_name, extra, expected):
 
 def test_force_never_replaces_a_device(capsys):
     code, _, err = run(capsys, "compose", "--emotion", "calm", "--bars", "4", "--out", "/dev/null", "--force")
-    one_line_error(code, err, "device, pipe or socket")
+    one_line_error(code, err, "system file system")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 

@@ -133,7 +133,7 @@ def load_fer2013_csv(path: str | Path) -> FaceData:
 
 
 def _read_gray(path: Path, size: int) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as im:
@@ -141,9 +141,9 @@ def _read_gray(path: Path, size: int) -> np.ndarray:
             if im.size != (size, size):
                 im = im.resize((size, size), Image.BILINEAR)
             return np.asarray(im, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types; each names the file
         raise DatasetNotFound(f"{path} is not a readable image ({type(exc).__name__}); the dataset copy is "
-                              f"damaged: delete that file or unpack the dataset again.") from exc
+                              f"damaged: delete that file or unpack the dataset again.") from None
 
 
 def load_image_folder(root: str | Path, *, size: int = 48, classes: tuple[str, ...] | None = None,

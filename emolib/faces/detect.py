@@ -7,65 +7,101 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadImage, BadInput, NoFace
+from ..output import short
 
 MAX_PIXELS = 40_000_000  # refuse decompression bombs (checked from the header, before any pixel is decoded)
 
 
+MAX_IMAGE_BYTES = 100_000_000  # a photo is a few MB; a bigger file is read no further
+
+
 def load_image(path: str | Path | bytes) -> np.ndarray:
-    """Any RGB/RGBA/gray/16-bit/EXIF-rotated image (a file, or its bytes) -> uint8 grayscale (H, W); a clear error otherwise."""
+    """Any RGB/RGBA/CMYK/LAB/gray/16-bit/EXIF-rotated image (a file, or its bytes) -> uint8 grayscale (H, W); a
+    one-line BadImage for anything else (PIL's own errors and warnings never reach the caller)."""
     import io
     import warnings
 
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image
 
     if isinstance(path, (bytes, bytearray, memoryview)):
-        source, path = io.BytesIO(bytes(path)), "the uploaded file"
-    elif isinstance(path, (str, Path)):
+        if len(path) > MAX_IMAGE_BYTES:
+            raise BadImage(f"the uploaded file is {len(path) / 1e6:.0f} MB", f"give an image under {MAX_IMAGE_BYTES // 10**6} MB")
+        source, name = io.BytesIO(bytes(path)), "the uploaded file"
+    elif isinstance(path, (str, Path)) and str(path):
         path = Path(path)
         check_readable_file(path, "image", BadImage)
-        source = path
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            raise BadImage(f"{short(path)}: the file is {path.stat().st_size / 1e6:.0f} MB",
+                           f"give an image under {MAX_IMAGE_BYTES // 10**6} MB")
+        source, name = path, short(path)
+    elif isinstance(path, (str, Path)):
+        raise BadImage("the image path is empty", "give a photo's path")
     else:
         raise BadImage(f"an image is a file path or the bytes of an upload, got {type(path).__name__}")
     try:
-        with warnings.catch_warnings():  # PIL warns of a decompression bomb past 89 MP: ours is an error at 40 MP
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(source)
-        with im:
-            if im.width * im.height > MAX_PIXELS:
-                raise BadImage(f"{path}: image too large ({im.width}x{im.height})",
-                               f"resize it below {MAX_PIXELS:,} pixels")
-            im = ImageOps.exif_transpose(im)
-            if im.mode.startswith("I;16") or im.mode == "I":
-                arr = np.asarray(im, dtype=np.float64)
-                arr = (arr - arr.min()) / max(arr.max() - arr.min(), 1) * 255
-                return arr.astype(np.uint8)
-            return np.asarray(im.convert("L"), dtype=np.uint8)
-    except PermissionError as exc:
-        raise BadImage(f"{path}: permission denied", "make the file readable or copy it somewhere you can read") from exc
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError) as exc:
-        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-            raise BadImage(f"{path}: image too large", f"resize it below {MAX_PIXELS:,} pixels") from exc
-        raise BadImage(f"{path}: not an image file PIL can read", "give a PNG, JPEG, BMP, TIFF, WebP or GIF") from exc
+        with warnings.catch_warnings():  # corrupt EXIF, odd chunks, ...: PIL's warnings are not the user's business
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # PIL's warning past 89 MP: ours is 40
+            with Image.open(source) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise BadImage(f"{name}: image too large ({im.width}x{im.height})",
+                                   f"resize it below {MAX_PIXELS:,} pixels")
+                return _gray(im)
+    except BadImage:
+        raise
+    except PermissionError:
+        raise BadImage(f"{name}: permission denied", "make the file readable or copy it somewhere you can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage(f"{name}: image too large", f"resize it below {MAX_PIXELS:,} pixels") from None
+    except MemoryError:
+        raise BadImage(f"{name}: not enough memory to decode the image", "give a smaller image") from None
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types (OSError, ValueError, SyntaxError, struct.error)
+        raise BadImage(f"{name}: not an image file PIL can read ({type(exc).__name__})",
+                       "give a PNG, JPEG, BMP, TIFF, WebP or GIF") from None
+
+
+def _gray(im) -> np.ndarray:
+    """An open PIL image as uint8 grayscale, upright (EXIF orientation), without float copies of big images."""
+    from PIL import ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(im)
+        lo, hi = float(arr.min()), float(arr.max())
+        if im.mode == "F":
+            return ((arr - lo) * (255.0 / max(hi - lo, 1e-12))).astype(np.uint8)
+        span = max(int(hi - lo), 1)  # integer scaling, in place: a 16-bit 6000x6000 photo stays well under 1 GB
+        out = arr.astype(np.int64) if im.mode == "I" else arr.astype(np.uint32)
+        out -= int(lo)
+        out *= 255
+        out //= span
+        return out.astype(np.uint8)
+    if im.mode == "LAB":
+        return np.asarray(im.getchannel(0), dtype=np.uint8)  # L is the lightness channel
+    if im.mode not in ("L", "RGB"):
+        im = im.convert("RGBA" if "A" in im.mode or im.mode == "P" else "RGB")
+    return np.asarray(im.convert("L"), dtype=np.uint8)
 
 
 def check_readable_file(path: Path, what: str, error: type[BadInput] = BadInput) -> None:
     """A clear `error` (a BadInput) unless path is an existing regular file (not a folder, FIFO or device)."""
     import stat
 
+    a = "an" if what[0] in "aeiou" else "a"
+    if not str(path):
+        raise error(f"the {what} path is empty", f"give the {what}'s path")
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
+        raise error(f"{short(path)}: no such file") from None
     except PermissionError:
-        raise error(f"{path}: permission denied", f"make the {what} readable") from None
+        raise error(f"{short(path)}: permission denied", f"make the {what} readable") from None
     except OSError as exc:  # a name too long, a loop of links, ...
-        raise error(f"{str(path)[:80]}{'...' if len(str(path)) > 80 else ''}: cannot open ({exc.strerror})",
-                    f"check the {what}'s path") from None
+        raise error(f"{short(path)}: cannot open ({exc.strerror})", f"check the {what}'s path") from None
     if stat.S_ISDIR(mode):
-        raise error(f"{path} is a folder, not an {what} file", "give one file")
+        raise error(f"{short(path)} is a folder, not {a} {what}", f"give one {what}")
     if not stat.S_ISREG(mode):
-        raise error(f"{path} is not a regular file (a device, pipe or socket)", f"give an {what} file")
+        raise error(f"{short(path)} is not a regular file (a device, pipe or socket)", f"give {a} {what}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -28,7 +28,9 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
     """(cfg with its classes filled in, train, validation, test): validation is carved from the training
     split only; with cfg.labels == "ferplus" the training faces take their FER+ majority label (faces with
     none are dropped) while validation and test keep the dataset's own labels, the ones we are judged on."""
-    cfg = replace(cfg, classes=tuple(cfg.classes or data.classes))
+    # by default the classes the dataset has faces of (a FER-format file of four expressions trains a 4-class model)
+    present = tuple(c for i, c in enumerate(data.classes) if (data.labels == i).any())
+    cfg = replace(cfg, classes=tuple(cfg.classes or present))
     data = select_classes(data, cfg.classes)
     train_part, val_part = train_val_split(data, cfg.val_fraction, seed=cfg.seed)
     if cfg.labels == "ferplus":
@@ -39,6 +41,13 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
     train_part = cap(train_part, cfg.max_train, seed=cfg.seed)
     val_part = cap(val_part, None if cfg.max_train is None else max(60, cfg.max_train // 5), cfg.seed)
     test_part = cap(data.of_split("test"), cfg.max_test, seed=cfg.seed)
+    few = [c for i, c in enumerate(cfg.classes) if (train_part.labels == i).sum() < 2]
+    if len(train_part) < 2 * len(cfg.classes) or len(val_part) == 0 or few:
+        from ..errors import DatasetNotFound
+
+        raise DatasetNotFound(f"too few faces to train on: {len(train_part)} for training and {len(val_part)} for "
+                              f"validation{' (fewer than 2 of: ' + ', '.join(few) + ')' if few else ''}; give a "
+                              "dataset with at least a few dozen faces of each class")
     return cfg, train_part, val_part, test_part
 
 

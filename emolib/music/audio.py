@@ -18,13 +18,18 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 22050  # the sine fallback's rate; the soundfont renderer gives 48 kHz
+MAX_SOUNDFONT_BYTES = 300_000_000  # General MIDI soundfonts are 6-150 MB; a bigger file is not read into memory
 
 
 def find_soundfont() -> Path | None:
-    """$EMOLIB_SOUNDFONT if it is a file, else the General MIDI soundfont that ships inside pretty_midi."""
+    """$EMOLIB_SOUNDFONT if it is a file of a sensible size, else the General MIDI soundfont inside pretty_midi."""
     env = os.environ.get("EMOLIB_SOUNDFONT")
     if env and Path(env).is_file():
-        return Path(env)
+        if Path(env).stat().st_size > MAX_SOUNDFONT_BYTES:
+            _say_once(f"emolib audio: EMOLIB_SOUNDFONT is {Path(env).stat().st_size / 1e6:.0f} MB, over "
+                      f"{MAX_SOUNDFONT_BYTES // 10**6} MB; using the bundled soundfont instead")
+        else:
+            return Path(env)
     try:
         import pretty_midi
     except ImportError:  # pragma: no cover - pretty_midi is a hard dependency
@@ -70,8 +75,12 @@ def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
     return pcm.reshape(-1, channels).mean(axis=1), rate
 
 
-def render_soundfont(pm, sf2: str | Path | None = None) -> tuple[np.ndarray, int]:
-    """Render a pretty_midi object through a soundfont (midirenderer): mono float32 and its sample rate."""
+def render_soundfont(pm, sf2: str | Path | None = None, *, separate_process: bool = False) -> tuple[np.ndarray, int]:
+    """Render a pretty_midi object through a soundfont (midirenderer): mono float32 and its sample rate.
+
+    separate_process: render in a forked child process that the caller can stop at once. The renderer's C code
+    holds the interpreter for as long as it runs (tens of seconds for a long, slow piece), so Ctrl-C or SIGTERM
+    would otherwise wait for it; the command line renders this way."""
     import midirenderer
 
     sf2 = Path(sf2) if sf2 else find_soundfont()
@@ -79,19 +88,56 @@ def render_soundfont(pm, sf2: str | Path | None = None) -> tuple[np.ndarray, int
         raise FileNotFoundError("no General MIDI soundfont found")
     buf = io.BytesIO()
     pm.write(buf)
-    return decode_wav(bytes(midirenderer.render_wave_from(_soundfont_bytes(str(sf2)), buf.getvalue())))
+    sf2_bytes = _soundfont_bytes(str(sf2))
+    if not separate_process:
+        return decode_wav(bytes(midirenderer.render_wave_from(sf2_bytes, buf.getvalue())))
+    return decode_wav(_in_child(lambda: bytes(midirenderer.render_wave_from(sf2_bytes, buf.getvalue()))))
 
 
-def synthesize(pm, sample_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, int]:
+def _in_child(work) -> bytes:
+    """work() -> bytes, run in a forked child; the parent waits in short steps and kills the child if interrupted."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def run():
+        try:
+            send.send_bytes(work())
+        except BaseException as exc:  # noqa: BLE001 - told to the parent as one line
+            send.send_bytes(b"ERROR " + f"{type(exc).__name__}: {exc}".encode())
+        finally:
+            send.close()
+
+    child = ctx.Process(target=run, daemon=True)
+    child.start()
+    send.close()
+    try:
+        while not receive.poll(0.1):
+            if not child.is_alive():
+                raise RuntimeError("the audio renderer stopped without a result")
+        data = receive.recv_bytes()
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if data.startswith(b"ERROR "):
+        raise RuntimeError(data[6:].decode(errors="replace"))
+    return data
+
+
+def synthesize(pm, sample_rate: int = SAMPLE_RATE, *, separate_process: bool = False) -> tuple[np.ndarray, int]:
     """Render a pretty_midi object to a mono float32 waveform in [-1, 1]: real instruments when possible.
 
     sample_rate is used by the sine fallback only; the soundfont renderer returns its own (48 kHz).
+    separate_process: see render_soundfont (the command line's way, so Ctrl-C stops it at once).
     """
     audio = None
     how = renderer()
     if how.startswith("soundfont"):
         try:
-            audio, sample_rate = render_soundfont(pm)
+            audio, sample_rate = render_soundfont(pm, separate_process=separate_process)
         except Exception as exc:  # noqa: BLE001 - a broken soundfont or renderer: fall back, and say so
             how = f"sine ({type(exc).__name__} from the soundfont renderer: {exc})"
     if audio is None:
