@@ -22,10 +22,19 @@ from .output import free_path, write_files
 from .pipeline import SAMPLE_FACE, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
-SAMPLES = {"astronaut (bundled photo)": SAMPLE_FACE}
+
+
+def _samples() -> dict[str, object]:
+    """The face list: the astronaut photo, then every bundled sample face by expression and source."""
+    from .faces.samples import SAMPLES as FACES
+
+    return {"astronaut (NASA, public domain)": SAMPLE_FACE, **{f.label: f.path for f in FACES.values()}}
+
+
+SAMPLES = _samples()
 UPLOAD = "my uploaded photo"
 FROM_FACE = "from the face"
-OPENINGS = {"seed bank: a real tune's first 4 bars": "seed", "from scratch: the model writes every bar": "scratch",
+OPENINGS = {"from scratch: the model writes every bar": "scratch", "seed bank: a real tune's first 4 bars": "seed",
             "my MIDI file: its first 4 bars": "upload"}
 
 
@@ -42,15 +51,17 @@ class DemoResult:
 
 def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
              center_fallback: bool = False, out_dir: str | Path = ".", emotion: str | None = None,
-             model: str = "gan", opening: str | bytes = "seed") -> DemoResult:
+             model: str = "gan", opening: str | bytes = "scratch") -> DemoResult:
     """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
 
     emotion: None (the face decides) or a music emotion that overrides the face's.
     opening: "seed", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.opening).
     """
     from .faces.detect import load_image
+    from .music.compose import check_bars, check_seed
 
     try:
+        bars, seed = check_bars(bars), check_seed(seed)
         if upload is not None and len(upload) > MAX_UPLOAD_BYTES:
             raise EmolibError(f"the upload is {len(upload) / 1e6:.0f} MB; please use a photo under "
                               f"{MAX_UPLOAD_BYTES // 1_000_000} MB")
@@ -58,7 +69,7 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
             raise EmolibError("the uploaded file is empty")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)
-        result = compose(image=source, emotion=emotion, bars=int(bars), seed=int(seed), model=model,
+        result = compose(image=source, emotion=emotion, bars=bars, seed=seed, model=model,
                          center_fallback=center_fallback, opening=opening)
         out_dir = Path(out_dir)
         try:
@@ -84,6 +95,21 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
                             f"{chosen} {result.quadrant.code} {result.emotion} music ({model}: {result.piece.describe()}), "
                             f"saved as {path.name} and {wav_path.name}",
                      result, path, image, wav_path, audio)
+
+
+def thumbnail(source, size: int = 96) -> bytes:
+    """JPEG bytes of a face image (a path or an upload's bytes), at most `size` px a side: what the face list shows."""
+    import io
+
+    from PIL import Image
+
+    from .faces.detect import load_image
+
+    im = Image.fromarray(load_image(source))
+    im.thumbnail((size, size))
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
 
 
 def widget_hint(exc: EmolibError) -> str:
@@ -117,14 +143,16 @@ class Demo:
 
         self.out_dir = Path(out_dir)
         self.upload = w.FileUpload(accept="image/*", multiple=False, description="Upload face")
-        self.source = w.Dropdown(options=[*SAMPLES, UPLOAD], value=next(iter(SAMPLES)), description="Face")
+        self.source = w.Dropdown(options=[*SAMPLES, UPLOAD], value=next(iter(SAMPLES)), description="Face",
+                                 layout=w.Layout(width="420px"))
+        self.thumbnail = w.Image(format="jpeg", layout=w.Layout(width="96px", height="96px", object_fit="contain"))
         self.bars = w.IntSlider(value=16, min=4, max=32, step=4, description="Bars")
         self.seed = w.BoundedIntText(value=0, min=0, max=10_000, description="Seed")
         self.fallback = w.Checkbox(value=False, description="centre crop if no face is found")
         self.emotion = w.Dropdown(options=[FROM_FACE, *EMOTIONS], value=FROM_FACE, description="Emotion")
-        self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value="gan",
-                                     description="Model")
-        self.opening = w.Dropdown(options=list(OPENINGS.items()), value="seed", description="Opening",
+        self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value="gan")
+        model_label = w.Label("Model", layout=w.Layout(width="50px"))  # beside its toggle, not above it
+        self.opening = w.Dropdown(options=list(OPENINGS.items()), value="scratch", description="Opening",
                                   layout=w.Layout(width="420px"))
         self.midi_upload = w.FileUpload(accept=".mid,.midi", multiple=False, description="Upload MIDI")
         self.button = w.Button(description="Compose", button_style="primary", icon="music")
@@ -133,16 +161,27 @@ class Demo:
         self.output = w.Output()
         self.download = w.HTML()
         self.result: DemoResult | None = None
-        self.upload.observe(lambda _: setattr(self.source, "value", UPLOAD), names="value")
+        self.upload.observe(lambda _: (setattr(self.source, "value", UPLOAD), self._show_thumbnail()), names="value")
+        self.source.observe(lambda _: self._show_thumbnail(), names="value")
         self.midi_upload.observe(lambda _: setattr(self.opening, "value", "upload"), names="value")
         self.button.on_click(self.compose)
-        for name in ("upload", "midi_upload", "button", "status", "probabilities", "output", "download"):
+        for name in ("upload", "midi_upload", "button", "status", "probabilities", "output", "download", "thumbnail"):
             getattr(self, name).add_class(f"emolib-{name.replace('_', '-')}")  # stable hooks for the browser test
-        self.widget = w.VBox([w.HBox([self.source, self.upload]), w.HBox([self.emotion, self.model]),
+        self._show_thumbnail()
+        self.widget = w.VBox([w.HBox([w.VBox([w.HBox([self.source, self.upload]),
+                                              w.HBox([self.emotion, model_label, self.model])]), self.thumbnail]),
                               w.HBox([self.opening, self.midi_upload]),
                               w.HBox([self.bars, self.seed]), w.HBox([self.fallback, self.button]),
                               self.status, w.HBox([self.probabilities, self.output]), self.download])
         self.widget.add_class("emolib-demo")
+
+    def _show_thumbnail(self) -> None:
+        """The chosen face, small, before Compose (the upload's, once there is one)."""
+        data = self._upload_bytes() if self.source.value == UPLOAD else None
+        try:
+            self.thumbnail.value = thumbnail(data if data else SAMPLES.get(self.source.value, SAMPLE_FACE))
+        except EmolibError:
+            self.thumbnail.value = b""
 
     def _upload_bytes(self) -> bytes | None:
         if self.source.value != UPLOAD:

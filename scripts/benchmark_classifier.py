@@ -8,6 +8,8 @@ Three views of the same official test faces (PublicTest + PrivateTest):
     classes (the task of the earlier student version);
   - all classes against the FER+ majority vote (Barsoum et al. 2016) where fer2013new.csv is present
     (faces with no single majority, contempt, unknown or not-a-face are left out, as in that protocol).
+Then the 16 bundled sample faces (emolib/assets/faces, found by the same face detector the CLI uses), each
+expected to read as the expression its photographer or creator intended: per class and the confusion.
 --write records the result beside the checkpoint (face_classifier.json for the shipped one), which the
 README and notebook 02 quote and a test checks.
 """
@@ -70,6 +72,12 @@ def main() -> None:
         print(table(titles[key], s), end="\n\n")
         result[key] = {"accuracy": round(s["accuracy"], 4), "macro_f1": round(s["macro_f1"], 4), "n": s["n"],
                        "per_class": s["per_class"], "confusion": s["confusion"], "classes": s["classes"]}
+    samples = sample_faces(args.checkpoint, clf.classes)
+    print(table("the 16 sample faces (expected = the intended expression)", samples["scores"]), end="\n\n")
+    for row in samples["faces"]:
+        mark = "" if row["predicted"] == row["expected"] else "   <- misread"
+        print(f"  {row['name']:<11} {row['source']:<9} read as {row['predicted']:<8} ({row['p_predicted']:.2f}){mark}")
+    result["samples"] = samples
     print(f"inference: {batched_ms:.2f} ms per face batched, {single_ms:.1f} ms one face at a time (2 CPU threads)")
     if args.write:  # keep what training recorded (history, provenance), update the measured figures
         path = Path(args.checkpoint or checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")
@@ -78,6 +86,24 @@ def main() -> None:
                                                                               "best_epoch", "train_seconds",
                                                                               "images_per_second", "choices")},
                                     "benchmark": result}, indent=1))
+
+
+def sample_faces(checkpoint, classes: tuple[str, ...]) -> dict:
+    """Each bundled sample face classified as the CLI would (detector crop), scored against its intended label."""
+    import numpy as np
+
+    from emolib.faces.samples import SAMPLES
+    from emolib.pipeline import classify
+
+    rows, labels, probs = [], [], []
+    for s in SAMPLES.values():
+        c = classify(s.path, checkpoint=checkpoint)
+        p = np.array([c.probabilities[k] for k in classes])
+        labels.append(classes.index(s.expression) if s.expression in classes else -1)
+        probs.append(p)
+        rows.append({"name": s.name, "source": s.source, "expected": s.expression, "predicted": c.emotion,
+                     "p_predicted": round(float(p.max()), 3), "p_expected": round(float(c.probabilities.get(s.expression, 0)), 3)})
+    return {"scores": scores_among(np.array(labels), np.stack(probs), classes), "faces": rows}
 
 
 def data_path() -> Path:

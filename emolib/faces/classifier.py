@@ -381,7 +381,9 @@ _CACHE: dict[str, FaceClassifier] = {}
 
 def load_classifier(path: str | Path | None = None) -> FaceClassifier:
     """Load a checkpoint (default: the one shipped with emolib), cached per path."""
-    path = Path(path) if path else checkpoints_dir() / DEFAULT_CHECKPOINT
+    if path is not None and (not isinstance(path, (str, Path)) or not str(path)):
+        raise EmolibError(f"a classifier checkpoint is the path of a .pt file, got {type(path).__name__} {str(path)[:40]!r}")
+    path = Path(path) if path is not None else checkpoints_dir() / DEFAULT_CHECKPOINT
     key = str(path.resolve())
     if key in _CACHE:
         return _CACHE[key]
