@@ -4,10 +4,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+from pathlib import Path
 
 from .emotion import EMOTIONS
 from .errors import EmolibError
+
+
+def _emotion(text: str) -> str:
+    """--emotion as compose() takes it: a music emotion or a face label, any case, spaces ignored."""
+    from .music.compose import check_emotion
+
+    try:
+        return check_emotion(text).name
+    except EmolibError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from .faces import training
-    from .music.compose import MAX_BARS, MAX_SEED
+    from .music.compose import MAX_BARS, MAX_SEED, POST_STEPS
     from .music.models import MODELS
     from .music.render import RENDERINGS
 
@@ -25,35 +37,51 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("compose", help="compose a 16-bar melody with harmony for an emotion or a face photo")
     source = c.add_mutually_exclusive_group()
-    source.add_argument("--emotion", choices=EMOTIONS, type=str.lower)
-    source.add_argument("--image", help="a face photo (default: the bundled sample face)")
+    source.add_argument("--emotion", type=_emotion, metavar="EMOTION",
+                        help=f"{', '.join(EMOTIONS)}, or a face label (neutral, surprise, ...); any case")
+    source.add_argument("--image", help="a face photo, or sample:NAME for a bundled sample face (default: the "
+                                        "bundled astronaut photo)")
+    source.add_argument("--sample", metavar="NAME", help="a bundled sample face, e.g. happy_1 (see --list-samples)")
+    c.add_argument("--list-samples", action="store_true", help="list the bundled sample faces and exit")
     c.add_argument("--center-crop", action="store_true", help="use the photo's centre when no face is found")
     c.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}; the same seed gives the same music")
     c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
     c.add_argument("--model", default="gan", choices=list(MODELS), type=str.lower,
                    help="; ".join(f"{s.name}: {s.summary}" for s in MODELS.values()))
-    c.add_argument("--opening", default="seed", metavar="{seed,scratch,FILE.mid}",
-                   help="how the piece starts: 4 bars of a real tune from the seed bank (default), 'scratch' "
-                        "(the model writes from the first bar), or your own MIDI file (its first 4 bars)")
-    d = c.add_argument_group("decoding (how the model's notes are chosen; default: the model's settings in "
-                             "emolib.music.models)")
+    c.add_argument("--opening", default="scratch", metavar="{scratch,seed,FILE.mid}",
+                   help="how the piece starts: 'scratch' (default: the model writes every bar), 'seed' (4 bars of a "
+                        "real tune from the seed bank, continued by the model), or your own MIDI file (its first 4 bars)")
+    d = c.add_argument_group("decoding (how the model's notes are chosen from its probabilities; default: the "
+                             "model's settings in emolib.music.models)")
+    d.add_argument("--raw", action="store_true",
+                   help="the decoding the model was trained for, every aid off (with no --post: the model alone)")
     d.add_argument("--temperature", type=float, help="above 0: 1 = the model's probabilities as they are")
     d.add_argument("--top-k", type=int, help="choose among the k most likely (1 = always the most likely)")
     d.add_argument("--top-p", type=float, help="nucleus sampling: choose within probability top-p")
     d.add_argument("--leap-penalty", type=float, metavar="0..10",
                    help="make leaps beyond a fourth less likely (0 = off)")
     d.add_argument("--grid", type=int, help="notes start only every GRID steps (1, 2, 4, 8, 16; 1 = off)")
+    d.add_argument("--cadence-tries", type=int, metavar="1..64",
+                   help="re-rank the model's own versions of bar 8 and the last bar: up to N versions, the first that "
+                        "closes on the cadence chord is kept (1 = off)")
+    c.add_argument("--post", action="append", choices=list(POST_STEPS), default=[],
+                   help="post-processing after the model (repeat for more, applied in order): 'form' pastes the form "
+                        "plan's restated bars and cadence notes, 'snap' moves out-of-key notes into the key; none by "
+                        "default")
     c.add_argument("--rendering", default="expressive", choices=list(RENDERINGS),
                    help="expressive: per-emotion tempo, register, loudness and accompaniment; neutral: the melody "
                         "alone at one tempo on the piano (the notes are the same)")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
                    "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
-    c.add_argument("--out", required=True, help="MIDI file to write")
+    c.add_argument("--out", help="MIDI file to write (required)")
     c.add_argument("--wav", help="also write audio here")
     c.add_argument("--force", action="store_true", help="overwrite existing output files")
     k = sub.add_parser("classify", help="classify the emotion of face photos (one JSON line per image)")
-    k.add_argument("--image", action="append", required=True,
-                   help="a face photo or a folder of them; repeat for more (classified in batches)")
+    k.add_argument("--image", action="append", default=[],
+                   help="a face photo, a folder of them or sample:NAME; repeat for more (classified in batches)")
+    k.add_argument("--sample", action="append", default=[], metavar="NAME",
+                   help="a bundled sample face (repeat for more; 'all' for every one)")
+    k.add_argument("--list-samples", action="store_true", help="list the bundled sample faces and exit")
     k.add_argument("--no-detect", action="store_true", help="images are already-cropped faces")
     k.add_argument("--center-crop", action="store_true", help="use a photo's centre when no face is found")
     k.add_argument("--json", action="store_true", help="JSON lines (the default output, kept for scripts)")
@@ -62,37 +90,62 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid")
+DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid", "cadence_tries")
+
+
+def _list_samples() -> int:
+    from .faces.samples import SAMPLES, SOURCES
+
+    for s in SAMPLES.values():
+        print(f"{s.name:12s} {s.expression:9s} {SOURCES[s.source]}")
+    print("credits: emolib/assets/faces/ATTRIBUTION.md")
+    return 0
 
 
 def _compose(args) -> int:
+    from .faces.samples import resolve, sample
     from .output import check_target, write_files
     from .pipeline import compose
 
-    out = check_target(args.out, args.force)  # refused before any work is done
-    wav = check_target(args.wav, args.force) if args.wav else None
-    if wav is not None and os.path.abspath(wav) == os.path.abspath(out):
+    if args.list_samples:
+        return _list_samples()
+    if not args.out:
+        raise EmolibError("the following argument is required: --out", "give the MIDI file to write, e.g. --out song.mid")
+    image = sample(args.sample).path if args.sample else resolve(args.image)
+    if image == "":
+        raise EmolibError("--image is empty", "give a photo's path, or leave --image out for the sample face")
+    inputs = [image, args.checkpoint, args.opening if args.opening not in ("seed", "scratch") else None]
+    out = check_target(args.out, args.force, inputs=inputs)  # refused before any work is done
+    wav = check_target(args.wav, args.force, inputs=inputs) if args.wav is not None else None
+    if wav is not None and (os.path.realpath(wav) == os.path.realpath(out)):
         raise EmolibError(f"--wav and --out both name {out}", f"give the audio its own file, e.g. {out.with_suffix('.wav')}")
     decoding = {k: getattr(args, k) for k in DECODING_FLAGS if getattr(args, k) is not None}
-    result = compose(image=args.image, emotion=args.emotion, center_fallback=args.center_crop, bars=args.bars,
+    result = compose(image=image, emotion=args.emotion, center_fallback=args.center_crop, bars=args.bars,
                      seed=args.seed, model=args.model, checkpoint=args.checkpoint, opening=args.opening,
-                     decoding=decoding, rendering=args.rendering)
-    files = [(out, lambda tmp: result.midi.write(tmp))]
+                     decoding=decoding, raw=args.raw, post=tuple(args.post), rendering=args.rendering)
+    files = [(Path(args.out), lambda tmp: result.midi.write(tmp))]
     if wav is not None:
         from .music.audio import write_wav
 
-        files.append((wav, lambda tmp: write_wav(tmp, *result.audio())))
-    write_files(files, force=args.force)
-    print(f"{result.summary()} -> {out}" + (f" and {wav}" if wav else ""))
+        files.append((Path(args.wav), lambda tmp: write_wav(tmp, *result.audio(separate_process=True))))
+    write_files(files, force=args.force, inputs=inputs)
+    print(f"{result.summary()} -> {args.out}" + (f" and {args.wav}" if wav else ""))
     return 0
 
 
 def _classify(args) -> int:
+    from .faces.samples import SAMPLES, resolve, sample
     from .pipeline import expand_images, iter_classify
 
-    images = expand_images(args.image)
+    if args.list_samples:
+        return _list_samples()
+    names = list(SAMPLES) if "all" in args.sample else args.sample
+    given = [resolve(i) for i in args.image] + [sample(n).path for n in names]
+    if not given:
+        raise EmolibError("no image given", "pass --image FILE (or a folder), or --sample NAME")
+    images = expand_images(given)
     if not images:
-        raise EmolibError("no image files found in " + ", ".join(args.image))
+        raise EmolibError("no image files found in " + ", ".join(map(str, given)))
     failed = 0
     for r in iter_classify(images, detect=not args.no_detect, center_fallback=args.center_crop,
                            progress=len(images) > 500):
@@ -108,9 +161,22 @@ def _classify(args) -> int:
     return 0
 
 
+def _interrupt(signum, frame):  # SIGTERM and SIGHUP end a run as Ctrl-C does: cleanly, files removed
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    handlers = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            handlers[sig] = signal.signal(sig, _interrupt)
+        except ValueError:  # not the main thread (a test runner, a notebook): leave the signals alone
+            pass
     try:
+        from .config import is_fast
+
+        is_fast()  # a mistyped EMOLIB_FAST is one line now, not a surprise later
         if args.command == "compose":
             return _compose(args)
         if args.command == "classify":
@@ -122,12 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     except EmolibError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
         return 0
     except OSError as exc:  # anything the checks above did not foresee still gets one line
         print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if getattr(exc, "filename", None) else ""),
               file=sys.stderr)
         return 1
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
     return 0
 
 
