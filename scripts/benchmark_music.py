@@ -1,85 +1,171 @@
-"""Judge the melody generators from the MIDI files they write.
+"""Judge the melody generators from what a listener hears, against real tunes they never learned from.
 
-    python scripts/benchmark_music.py [--model gan|transformer] [--checkpoint PT] [--write]
-    python scripts/benchmark_music.py --listener [--seeds 8] [--checkpoint GAN.pt] [--write]
+    python scripts/benchmark_music.py --targets [--seeds 16] [--split test] [--write]
+    python scripts/benchmark_music.py --critic  [--seeds 16] [--split test] [--repeats 10] [--write]
+    python scripts/benchmark_music.py --issue4  [--model gan|transformer] [--checkpoint PT] [--write]
 
-Default: issue 4's targets for one model (6 seeds x 4 emotions, expressive rendering); --write records
-the summary beside the checkpoint (<checkpoint>.json), which the README quotes.
+--targets: issue 21's figures for each model's default output (compose's defaults: from bar 1, the model's
+registered decoding, no post-processing) and with every aid off (--raw), 16 seeds x 4 emotions, beside the real
+tunes of the corpus's held-out split (the first 16 bars of each): restated or closely varied bars, half cadence
+at bar 8, a long tonic at the end, the longest note, notes per bar inside the real 5th-95th percentile, the share
+of sixteenths and of rests, notes in the key, the heard mode against the requested valence (major and minor
+apart), notes per bar of high- against low-arousal pieces. Each piece is written with the neutral rendering
+(tempo 100, velocity 80, piano alone) and read back, so the figures are what a listener gets. --write saves
+figures/music_targets.json (the README's table; a test keeps it true to the shipped models).
 
---listener: the melody figures a listener hears, for the GAN, the transformer and real folk tunes side
-by side, over bars 5-16 (what a model wrote after the 4-bar opening), each piece written as a MIDI file
-with the neutral rendering (tempo 100, velocity 80, piano alone, no rhythmic grid, no snapping to the
-key) and read back: interval sizes, leaps, steps, range, restated bars, tonic endings, long notes at the
-phrase ends (bars 8 and 16) against other bars, notes per bar of high- vs low-arousal pieces, the
-melody's mode against the requested valence, the overlapping area with the real tunes' distributions
-(Yang & Lerch 2018), and real tunes with shuffled intervals as a no-contour baseline. --write saves
-figures/music_listener.json (the README's table and the tests read it). With --checkpoint the GAN
-columns use that generator (how the README's retraining trials were measured; not with --write).
+--critic: a classifier two-sample test (emolib.music.critic: logistic regression on 30 documented melodic
+features, 5-fold cross-validation, repeated on --repeats random draws) of each model's pieces against real
+tunes: the corpus's held-out split (the same mix of emotions as the generated pieces) and a second collection
+no model learned from (Aird's Airs, bundled with music21); with the controls real vs real (the held-out split
+against the validation split) and real tunes with shuffled intervals. 0.5 = a critic cannot tell them apart,
+1.0 = it always can. It also checks that the tunes are the models' own: the share of pieces that share a run of 16 or 32
+consecutive notes (intervals and rhythm, in any key) with a training tune, beside the same for real held-out
+tunes (folk tunes share formulas). --write saves figures/music_critic.json.
+
+--split val makes the same comparisons against the validation split: that is where choices are made (decoding
+settings, which training run to ship); test is for the final figures only.
+
+--issue4: the earlier yardstick (6 seeds x 4 emotions, expressive rendering, the written MIDI files).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import tempfile
-from pathlib import Path
+
+import numpy as np
 
 from emolib.music import benchmark
+
+
+def _real(split: str):
+    from emolib.music.corpus import load_folk
+
+    return [m for m in load_folk(split=split, progress=False) if m.bars >= 16]
+
+
+def _sources(args, progress: bool = True) -> dict[str, tuple[list[dict], list]]:
+    """Rows and pieces of each model's default output and raw output (or one model, another checkpoint, other
+    decoding settings: how choices are tried on the validation split)."""
+    from emolib.music.compose import compose
+    from emolib.music.models import MODELS
+
+    names = args.models.split(",") if args.models else list(MODELS)
+    decoding = json.loads(args.decoding) if args.decoding else None
+    out = {}
+    for name in names:
+        for label, raw in (("default", False), ("raw", True)):
+            if decoding and raw:
+                continue
+            out[f"{name}, {label}"] = benchmark.generated_rows(
+                compose, seeds=args.seeds, model=name, raw=raw, rendering="neutral", progress=progress,
+                checkpoint=args.checkpoint if len(names) == 1 else None, decoding=decoding)
+    return out
+
+
+def targets(args) -> dict:
+    real = _real(args.split)
+    real_rows = benchmark.real_rows(real)
+    columns = {f"real ({args.split} split)": benchmark.targets_summary(real_rows, real_rows)}
+    for label, (rows, _) in _sources(args).items():
+        columns[label] = benchmark.targets_summary(rows, real_rows)
+    real_summary = columns[f"real ({args.split} split)"]
+    met = {label: benchmark.meets(col, real_summary) for label, col in columns.items() if not label.startswith("real")}
+    print(benchmark.format_table(columns))
+    print(json.dumps(met, indent=1))
+    return {"split": args.split, "seeds_per_emotion": args.seeds, "columns": columns, "meets": met,
+            "targets": {k: list(v) for k, v in benchmark.TARGETS_21.items()}}
+
+
+def critic(args) -> dict:
+    from emolib.music import critic as C
+    from emolib.music.corpus import load_held_out
+    from emolib.music.melodic import shuffled_intervals
+
+    real = _real(args.split)
+    other = _real("val" if args.split == "test" else "train")
+    aird = [m for m in load_held_out(progress=False) if m.bars >= 16]
+    by_emotion = {e: [m for m in real if m.quadrant.name == e] for e in ("happy", "angry", "sad", "calm")}
+    x_real = {e: C.matrix([benchmark.heard(m.roll[:256]) for m in ms]) for e, ms in by_emotion.items()}
+    x_other = C.matrix([benchmark.heard(m.roll[:256]) for m in other])
+    x_aird = C.matrix([benchmark.heard(m.roll[:256]) for m in aird])
+    rng = np.random.default_rng(0)
+    shuffled = C.matrix([benchmark.heard(shuffled_intervals(m.roll[:256], rng, from_bar=0)) for m in real])
+
+    def matched(x_gen_by_emotion: dict[str, np.ndarray]) -> dict:
+        """The test on equal numbers per emotion: as many of each as both sides have (at most seeds)."""
+        a, b = [], []
+        for e, xg in x_gen_by_emotion.items():
+            n = min(len(xg), len(x_real[e]), args.seeds)
+            a.append(xg[:n])
+            b.append(x_real[e])
+        return C.critic_matched(a, b, repeats=args.repeats)
+
+    from emolib.music.corpus import load_folk
+
+    train_index = C.copy_index([m.roll[:256] for m in load_folk(split="train", progress=False)])
+    rows, copies = {}, {f"real ({args.split} split)": C.copying([m.roll[:256] for m in real], train_index)}
+    for label, (feature_rows, pieces) in _sources(args).items():
+        x = C.matrix([benchmark.heard(p.roll) for p in pieces])
+        emotions = np.array([p.emotion for p in pieces])
+        rows[f"{label} vs real"] = matched({e: x[emotions == e] for e in by_emotion})
+        rows[f"{label} vs Aird's Airs"] = C.critic(x, x_aird, n=len(x), repeats=args.repeats)
+        copies[label] = C.copying([p.roll for p in pieces], train_index)
+    all_real = np.concatenate(list(x_real.values()))
+    rows["real vs real (another split)"] = C.critic(all_real, x_other, n=64, repeats=args.repeats)
+    rows["real vs Aird's Airs"] = C.critic(all_real, x_aird, n=64, repeats=args.repeats)
+    rows["real with shuffled intervals vs real"] = C.critic(shuffled, x_other, n=64, repeats=args.repeats)
+    for label, r in rows.items():
+        print(f"{label:45s} {r['accuracy']:.2f} ± {r['spread']:.2f} (n = {r['n']} + {r['n']})")
+    for label, c in copies.items():
+        print(f"{label:45s} shares 16+ notes with a training tune: {c['share_16_notes']:.0%}, 32+: {c['share_32_notes']:.0%}")
+    return {"split": args.split, "seeds_per_emotion": args.seeds, "features": C.FEATURES, "rows": rows, "copying": copies,
+            "target": 0.80, "real_tunes": {"split": len(real), "other split": len(other), "Aird's Airs": len(aird)}}
 
 
 def issue4(args) -> None:
     from emolib.music.compose import compose
     from emolib.music.models import checkpoint_path
 
-    decoding = {"grid": args.grid} if args.grid else None
+    seeds = args.seeds or 6
     with tempfile.TemporaryDirectory() as tmp:
-        rows = benchmark.run(lambda e, s: compose(e, seed=s, bars=args.bars, model=args.model,
-                                                  checkpoint=args.checkpoint, decoding=decoding),
-                             args.out or tmp, seeds=args.seeds, bars=args.bars)
+        rows = benchmark.run(lambda e, s: compose(e, seed=s, bars=args.bars, model=args.model, checkpoint=args.checkpoint),
+                             tmp, seeds=seeds, bars=args.bars)
     result = benchmark.summary(rows, args.bars)
-    result["onsets_per_bar"] = {e: round(float(sum(r["onsets_per_bar"] for r in rows if r["emotion"] == e) / args.seeds), 2)
+    result["onsets_per_bar"] = {e: round(float(sum(r["onsets_per_bar"] for r in rows if r["emotion"] == e) / seeds), 2)
                                 for e in sorted({r["emotion"] for r in rows})}
-    result["grid"] = args.grid or "per quadrant"
-    result["per_emotion"] = {e: {k: round(float(sum(r[k] for r in rows if r["emotion"] == e) / args.seeds), 3)
-                                 for k in ("mode_match", "scale_consistency", "qualified_note_rate", "note_density")}
-                             for e in sorted({r["emotion"] for r in rows})}
     print(json.dumps(result, indent=1))
     if args.write:
         checkpoint_path(args.model, args.checkpoint).with_suffix(".json").write_text(json.dumps(result, indent=1))
 
 
-def listener(args) -> None:
-    from emolib.config import ensure_dir, figures_dir
-    from emolib.music.corpus import load_folk
-
-    real = [m for m in load_folk(progress=False) if m.bars >= 16]
-    with tempfile.TemporaryDirectory() as tmp:
-        result = benchmark.listener_table(real, Path(args.out or tmp), seeds=args.seeds, max_real=args.max_real,
-                                          gan_checkpoint=args.checkpoint)
-    print(benchmark.format_listener(result))
-    if args.write:
-        (ensure_dir(figures_dir()) / "music_listener.json").write_text(json.dumps(result, indent=1))
-
-
 def main() -> None:
+    from emolib.config import ensure_dir, figures_dir
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--listener", action="store_true", help="the listener's figures for GAN, transformer and real tunes")
-    ap.add_argument("--model", default="gan")
-    ap.add_argument("--checkpoint")
-    ap.add_argument("--seeds", type=int, help="pieces per emotion (default 6; 8 with --listener)")
+    what = ap.add_mutually_exclusive_group(required=True)
+    what.add_argument("--targets", action="store_true")
+    what.add_argument("--critic", action="store_true")
+    what.add_argument("--issue4", action="store_true")
+    ap.add_argument("--seeds", type=int, help="pieces per emotion (default 16; 6 with --issue4)")
+    ap.add_argument("--split", default="test", choices=["val", "test"], help="the real tunes compared with")
+    ap.add_argument("--repeats", type=int, default=10, help="--critic: random draws the test is repeated on")
+    ap.add_argument("--model", default="gan", help="--issue4: the model")
+    ap.add_argument("--models", help="--targets/--critic: only these models (comma-separated)")
+    ap.add_argument("--checkpoint", help="another checkpoint (with --models naming one model); not with --write")
+    ap.add_argument("--decoding", help='--targets/--critic: decoding settings as JSON, e.g. \'{"temperature": 0.9}\'')
     ap.add_argument("--bars", type=int, default=16)
-    ap.add_argument("--max-real", type=int, default=800, help="--listener: real tunes measured (a seeded sample)")
-    ap.add_argument("--out", help="folder for the MIDI files (default: a temporary folder)")
-    ap.add_argument("--grid", type=int, help="GAN rhythmic grid in steps (default: each quadrant's; 1 = raw output)")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    if args.listener:
-        if args.write and args.checkpoint:
-            ap.error("--listener --write records the shipped models; measure another checkpoint without --write")
-        args.seeds = args.seeds or 8
-        listener(args)
-    else:
-        args.seeds = args.seeds or 6
-        issue4(args)
+    if args.issue4:
+        return issue4(args)
+    args.seeds = args.seeds or 16
+    result = targets(args) if args.targets else critic(args)
+    if args.write:
+        if args.split != "test" or args.checkpoint or args.decoding or args.models:
+            ap.error("--write records the shipped models' final figures, on the test split")
+        name = "music_targets.json" if args.targets else "music_critic.json"
+        (ensure_dir(figures_dir()) / name).write_text(json.dumps(result, indent=1, default=float) + "\n")
 
 
 if __name__ == "__main__":

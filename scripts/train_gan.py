@@ -1,17 +1,18 @@
-"""Train MIDINet on the folk corpus (shipped) or on EMOPIA (never shipped: CC BY-NC-SA).
+"""Train MIDINet (bar by bar) on the folk corpus's training split (shipped) or on EMOPIA (never shipped: CC BY-NC-SA).
 
     python scripts/train_gan.py --data folk --out emolib/assets/checkpoints/midinet_folk.pt
     EMOLIB_DATA=/path/to/data python scripts/train_gan.py --data emopia --out runs/midinet_emopia.pt
 
-This is how the shipped checkpoint was made. --steps overrides GANConfig.steps; EMOLIB_FAST=1 gives
-the small configuration CI uses.
+This is how the shipped checkpoint was made. The folk corpus's "val" and "test" splits (emolib.music.corpus.SPLITS)
+are never trained on: choices are made on "val", the critic's final judgement uses "test". Options override
+GANConfig's defaults; EMOLIB_FAST=1 gives the small configuration CI uses.
 """
 from __future__ import annotations
 
 import argparse
 
-from emolib.music import gan
 from emolib.config import load
+from emolib.music import gan
 from emolib.music.corpus import CorpusConfig
 from emolib.output import check_output
 
@@ -22,21 +23,23 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int)
     ap.add_argument("--lambda-interval", type=float, help="weight of interval feature matching (GANConfig.lambda_interval)")
-    ap.add_argument("--lambda-chord", type=float, help="weight of chord-relative pitch-class matching (GANConfig.lambda_chord)")
+    ap.add_argument("--lambda-rhythm", type=float, help="weight of rest/hold/onset transition matching (GANConfig.lambda_rhythm)")
+    ap.add_argument("--lambda-mean", type=float, help="weight of mean-bar feature matching (GANConfig.lambda_mean)")
+    ap.add_argument("--balance", type=float, help="quadrant balance of the batches (GANConfig.balance)")
     ap.add_argument("--seed", type=int, help="GANConfig.seed (weights, batches, noise)")
     ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
     ap.add_argument("--seed-bank", action="store_true",
-                    help="also rebuild the shipped seed bank (4-bar openings + chords) from the folk corpus")
+                    help="also rebuild the shipped seed bank (4-bar openings + chords) from the training split")
     args = ap.parse_args()
     out = check_output(args.out, args.force)
-    given = {"steps": args.steps or None, "lambda_interval": args.lambda_interval, "lambda_chord": args.lambda_chord,
-             "seed": args.seed}
+    given = {"steps": args.steps or None, "lambda_interval": args.lambda_interval, "lambda_rhythm": args.lambda_rhythm,
+             "lambda_mean": args.lambda_mean, "balance": args.balance, "seed": args.seed}
     cfg = load(gan.GANConfig, **{k: v for k, v in given.items() if v is not None})
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 
-        melodies = load_folk(load(CorpusConfig))
-        provenance = "music21 folk corpus (Essen, O'Neill 1850, Ryan's Mammoth), scripts/train_gan.py"
+        melodies = load_folk(load(CorpusConfig), split="train")
+        provenance = "music21 folk corpus (Essen, O'Neill 1850, Ryan's Mammoth), training split, scripts/train_gan.py"
         if args.seed_bank:
             from emolib.music.seeds import build_seed_bank, save_seed_bank
 

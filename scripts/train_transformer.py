@@ -1,4 +1,4 @@
-"""Train the emotion-token transformer on the folk corpus (shipped) or on EMOPIA (never shipped).
+"""Train the emotion-token transformer on the folk corpus's training split (shipped) or on EMOPIA (never shipped).
 
     python scripts/train_transformer.py --data folk --out emolib/assets/checkpoints/transformer_folk.pt
     EMOLIB_DATA=/path/to/data python scripts/train_transformer.py --data emopia --out runs/transformer_emopia.pt
@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
 
@@ -21,21 +20,18 @@ def main() -> None:
     ap.add_argument("--data", choices=["folk", "emopia"], default="folk")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int)
+    ap.add_argument("--balance", type=float, help="quadrant balance of the batches (TransformerConfig.balance)")
+    ap.add_argument("--seed", type=int, help="TransformerConfig.seed")
     ap.add_argument("--force", action="store_true", help="overwrite an existing checkpoint")
     args = ap.parse_args()
     out = check_output(args.out, args.force)
-    cfg = load(transformer.TransformerConfig)
-    if args.steps:
-        cfg = replace(cfg, steps=args.steps)
+    given = {"steps": args.steps or None, "balance": args.balance, "seed": args.seed}
+    cfg = load(transformer.TransformerConfig, **{k: v for k, v in given.items() if v is not None})
     if args.data == "folk":
         from emolib.music.corpus import load_folk
 
-        melodies = load_folk(load(CorpusConfig))
-        rng = np.random.default_rng(0)
-        held = set(rng.permutation(len(melodies))[: max(1, len(melodies) // 20)].tolist())  # 5% held out for val loss
-        train = [m for i, m in enumerate(melodies) if i not in held]
-        val = [m for i, m in enumerate(melodies) if i in held]
-        provenance = "music21 folk corpus (95% of tunes; 5% held out), scripts/train_transformer.py"
+        train, val = load_folk(load(CorpusConfig), split="train"), load_folk(load(CorpusConfig), split="val")
+        provenance = "music21 folk corpus, training split (val: held-out loss; test: never seen), scripts/train_transformer.py"
     else:
         from emolib.music.emopia import load_emopia
 

@@ -93,7 +93,7 @@ def _cli(*args, cwd=None):
 
 @pytest.mark.parametrize("args, expected", [
     (["--image", "missing.jpg"], "no such file"),
-    (["--emotion", "gloomy"], "invalid choice"),
+    (["--emotion", "gloomy"], "unknown emotion"),
     (["--emotion", "sad", "--bars", "0"], "bars"),
     (["--emotion", "sad", "--bars", "-4"], "bars"),
 ])
@@ -175,9 +175,9 @@ def test_openings_seed_scratch_and_a_users_midi(tmp_path, model):
     from emolib.music.roll import roll_to_notes
     from emolib.pipeline import compose
 
-    seeded = compose(emotion="calm", seed=2, model=model)
+    seeded = compose(emotion="calm", seed=2, model=model, opening="seed")
     assert seeded.opening.startswith("seed bank") and seeded.opening_bars == 4
-    scratch = compose(emotion="calm", seed=2, model=model, opening="scratch")
+    scratch = compose(emotion="calm", seed=2, model=model)  # the default: the model writes every bar
     assert scratch.opening == "from scratch" and scratch.opening_bars == 0 and scratch.roll.shape == (256, 128)
     assert scratch.roll[:64].any() and not np.array_equal(scratch.roll[:64], seeded.roll[:64])
     mine = compose(emotion="sad", seed=2, model=model, opening=_scale_midi(tmp_path / "scale.mid"))

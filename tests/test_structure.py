@@ -128,19 +128,23 @@ def test_decoding_settings_are_checked_in_one_place():
             check(bad)
 
 
-def test_choose_steps_samples_within_top_k_and_keeps_the_models_rhythm():
-    from emolib.music.decoding import choose_steps
+def test_choose_bar_samples_within_top_k_and_keeps_holds_valid():
+    from emolib.music import gan
 
-    probs = np.zeros((64, 128))
-    probs[::2, 60], probs[::2, 62], probs[::2, 64] = 0.9, 0.8, 0.7  # every other step sounds
-    rng = np.random.default_rng(0)
-    out = choose_steps(probs, last=None, rng=rng, top_k=2)
-    assert np.array_equal(out.any(axis=1), probs.max(axis=1) >= 0.5)  # when notes sound is the model's
-    assert set(np.flatnonzero(out.any(0))) == {60, 62}  # top_k=2: never the third choice
-    greedy = choose_steps(probs, last=None, rng=rng, top_k=1, temperature=5.0)
-    assert set(np.flatnonzero(greedy.any(0))) == {60}  # greedy whatever the temperature
-    flat = choose_steps(probs, last=None, rng=np.random.default_rng(1), temperature=10.0)
-    assert len(set(np.flatnonzero(flat.any(0)))) == 3
+    probs = np.zeros((16, gan.N_CLASSES))
+    on = [2 + p - gan.LOW for p in (60, 62, 64)]
+    probs[::2, on[0]], probs[::2, on[1]], probs[::2, on[2]] = 0.5, 0.3, 0.2  # an onset every other step ...
+    probs[1::2, gan.HOLD] = 1.0  # ... held for one more
+    out = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(0), top_k=2)
+    assert (out[1::2] == gan.HOLD).all() and set(out[::2]) <= set(on[:2])  # top_k=2: never the third choice
+    greedy = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(0), top_k=1, temperature=5.0)
+    assert set(greedy[::2]) == {on[0]}  # greedy whatever the temperature
+    flat = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(1), temperature=10.0)
+    assert set(flat[::2]) == set(on)
+    first_hold = np.zeros((16, gan.N_CLASSES))
+    first_hold[:, gan.HOLD] = 1.0
+    first_hold[:, gan.REST] = 0.1
+    assert gan.choose_bar(first_hold, sounding_at_start=None, rng=np.random.default_rng(0), top_k=1)[0] == gan.REST
 
 
 def test_registry_loads_each_shipped_model_with_one_interface():
@@ -238,3 +242,28 @@ def test_default_composing_gives_the_same_midi_bytes_as_recorded():
 if __name__ == "__main__":
     GOLDEN.write_text(json.dumps(golden_hashes(), indent=1) + "\n")
     print("wrote", GOLDEN)
+
+
+def test_pieces_move_to_c_and_back():
+    from emolib.music.piece import from_c, in_c, key_shift
+
+    assert [key_shift(t) for t in (0, 2, 6, 7, 11)] == [0, -2, 6, 5, 1]  # the shortest way to C
+    roll = notes_to_roll([(62, 0, 4), (66, 4, 8), (69, 8, 16)], 32)  # D F# A in D major
+    p = Piece(roll, [Chord(2, False), Chord(9, False)], 2, "major", quadrant("happy"))
+    c = in_c(p)
+    assert [n.pitch for n in roll_to_notes(c.roll)] == [60, 64, 67] and c.tonic == 0
+    assert [ch.name for ch in c.chords] == ["C", "G"]  # I and V, now in C
+    back = from_c(c, 2)
+    assert np.array_equal(back.roll, roll) and back.tonic == 2 and back.chords == p.chords
+
+
+def test_the_copy_check_finds_a_copied_run_in_any_key():
+    from emolib.music.critic import copy_index, longest_copy
+    from emolib.music.roll import transpose
+
+    rng = np.random.default_rng(0)
+    tune = notes_to_roll([(60 + int(rng.integers(-5, 6)), 4 * i, 4 * i + 4) for i in range(40)], 160)
+    index = copy_index([tune])
+    assert longest_copy(transpose(tune, 5), index) == 32  # the whole tune, moved up a fourth
+    other = notes_to_roll([(60 + int(rng.integers(-5, 6)), 2 * i, 2 * i + 2) for i in range(40)], 160)
+    assert longest_copy(other, index) == 0  # another rhythm: nothing in common

@@ -160,107 +160,125 @@ def comparison_row(rows: list[dict]) -> dict:
     return out
 
 
-LISTENER_FIGURES = ("mean_interval", "leaps_over_fifth", "leaps_over_octave", "step_share", "pitch_range",
-                    "restated_bars", "ends_on_tonic", "ends_on_heard_tonic", "long_at_phrase_ends", "long_elsewhere",
-                    "notes_per_bar")
+# ---- issue 21's yardstick: what a listener hears in each model's tunes, against real ones -------------------
 
+def heard(roll: np.ndarray) -> np.ndarray:
+    """The melody as a listener gets it: written as a MIDI file with the neutral rendering, read back on the grid."""
+    import io
 
-def _read_melody(path: Path) -> np.ndarray:
-    """A written MIDI file's melody track back on the roll grid."""
     import pretty_midi
 
-    from .roll import midi_to_roll, pad_to_bars
-
-    return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(str(path)), instruments="first"), 16)
-
-
-def listener_rows(pieces: dict[tuple[str, int], tuple[np.ndarray, int]], out_dir: Path, label: str) -> list[dict]:
-    """Write each (emotion, seed) -> (melody roll, tonic of the key it was written in) with the neutral
-    rendering, read it back and measure it. ends_on_tonic is judged against the key it was written in,
-    ends_on_heard_tonic against the key a key-finder hears in the melody alone (stricter: a melody alone
-    is often ambiguous between related keys); the mode is always the one heard."""
-    from .key import detect_key
-    from .melodic import features
     from .piece import Piece
     from .render import render_neutral
+    from .roll import midi_to_roll, pad_to_bars
 
-    rows = []
-    for (emotion, i), (roll, tonic) in pieces.items():
-        path = out_dir / f"{label}_{emotion}_{i}.mid"
-        render_neutral(Piece(roll, [], tonic, "major")).write(str(path))
-        back = _read_melody(path)
-        heard, mode, _ = detect_key(back)
-        row = {"source": label, "emotion": emotion, "mode": mode, **features(back, tonic=tonic)}
-        row["ends_on_heard_tonic"] = features(back, tonic=heard)["ends_on_tonic"]
-        rows.append(row)
-    return rows
+    buf = io.BytesIO()
+    render_neutral(Piece(roll, [], 0, "major")).write(buf)
+    buf.seek(0)
+    return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(buf), instruments="first"), len(roll) // 16)
 
 
-def listener_summary(rows: list[dict], real_rows: list[dict] | None = None) -> dict:
-    """Means of the listener's figures, the arousal density ratio, the mode match and the overlap with real."""
-    from .melodic import compare_to_real
+def form_features(roll: np.ndarray, tonic: int, mode: str, chords: list | None = None) -> dict:
+    """The form, rhythm and key figures of one 16-bar melody, against the key it was written in.
 
-    out = {k: _mean(rows, k) for k in LISTENER_FIGURES}
-    high = [r for r in rows if quadrant(r["emotion"]).arousal > 0]
-    low = [r for r in rows if quadrant(r["emotion"]).arousal < 0]
-    out["arousal_notes_ratio"] = _mean(high, "notes_per_bar") / _mean(low, "notes_per_bar") if high and low else float("nan")
-    out["mode_match"] = float(np.mean([r["mode"] == quadrant(r["emotion"]).mode for r in rows]))
-    if real_rows is not None:
-        out["overlap_with_real"] = compare_to_real(rows, real_rows)["mean"]
+    half_cadence: bar 8 ends on a note of a quarter or longer on a tone of the dominant (V) chord; tonic_close:
+    the last note is the tonic and lasts a quarter or longer; restated_or_varied: bars restating or closely
+    varying an earlier bar (at least 2/3 of their notes alike); longest_note in bars; in_key: notes in the key's
+    scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
+    """
+    from .critic import features as critic_features
+    from .form import dominant
+    from .key import detect_key, scale_pitch_classes
+    from .roll import STEPS_PER_BAR, roll_to_notes
+
+    notes = roll_to_notes(roll)
+    f = critic_features(roll)
+    bar8 = [n for n in notes if n.start < 8 * STEPS_PER_BAR]
+    last8 = bar8[-1] if bar8 else None
+    scale = scale_pitch_classes(tonic, mode)
+    per_bar = np.bincount([n.start // STEPS_PER_BAR for n in notes], minlength=len(roll) // STEPS_PER_BAR)
+    return {
+        "restated_or_varied": f["restated_bars"] + f["varied_bars"],
+        "half_cadence": float(last8 is not None and last8.end >= 8 * STEPS_PER_BAR - 4 and last8.end - last8.start >= 4
+                              and last8.pitch % 12 in dominant(tonic).pitch_classes),
+        "tonic_close": float(bool(notes) and notes[-1].pitch % 12 == tonic % 12 and notes[-1].end - notes[-1].start >= 4),
+        "longest_note": f["longest_note"],
+        "notes_per_bar": per_bar.astype(float),
+        "sixteenths": f["sixteenths"],
+        "rest_share": f["rest_share"],
+        "in_key": float(np.mean([n.pitch % 12 in scale for n in notes])) if notes else float("nan"),
+        "mode": detect_key(roll)[1] if notes else "none",
+    }
+
+
+def targets_summary(rows: list[dict], real_rows: list[dict]) -> dict:
+    """Issue 21's figures for one source (rows: form_features plus "emotion"), judged against the real tunes'."""
+    lo, hi = np.percentile(np.concatenate([r["notes_per_bar"] for r in real_rows]), [5, 95])
+    bars = np.concatenate([r["notes_per_bar"] for r in rows])
+    out = {k: _mean(rows, k) for k in ("restated_or_varied", "half_cadence", "tonic_close", "sixteenths", "rest_share",
+                                        "in_key")}
+    out["notes_per_bar_in_real_range"] = float(((bars >= lo) & (bars <= hi)).mean())
+    out["longest_note_bars"] = float(max(r["longest_note"] for r in rows))
+    for name in ("major", "minor"):
+        asked = [r for r in rows if quadrant(r["emotion"]).mode == name]
+        out[f"mode_match_{name}"] = float(np.mean([r["mode"] == name for r in asked])) if asked else float("nan")
+    dens = {e: np.mean([r["notes_per_bar"].mean() for r in rows if r["emotion"] == e]) for e in EMOTIONS
+            if any(r["emotion"] == e for r in rows)}
+    high = [dens[e] for e in dens if quadrant(e).arousal > 0]
+    low = [dens[e] for e in dens if quadrant(e).arousal < 0]
+    out["arousal_notes_ratio"] = float(np.mean(high) / np.mean(low)) if high and low else float("nan")
     out["pieces"] = len(rows)
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
 
 
-def _roll_and_tonic(piece) -> tuple[np.ndarray, int]:
-    return piece.roll, piece.tonic
+TARGETS_21 = {  # issue 21's targets for each model's default output: (figure, test, threshold)
+    "restated_or_varied": ("between", (0.15, 0.35)), "half_cadence": (">=", 0.8), "tonic_close": (">=", 0.8),
+    "longest_note_bars": ("<=", 2.0), "notes_per_bar_in_real_range": (">=", 0.9),
+    "sixteenths": ("within 1.5x of real", 1.5), "rest_share": ("within 1.5x of real", 1.5), "in_key": (">=", 0.95),
+    "mode_match_major": (">=", 0.8), "mode_match_minor": (">=", 0.8), "arousal_notes_ratio": (">=", 1.5),
+}
 
 
-# (column, model, form plan, the GAN's leap penalty at compose's default): each model alone, then with
-# the decoding aid and the form plan that compose adds by default
-LISTENER_COLUMNS = (("gan, model alone", "gan", False, False), ("gan + leap penalty", "gan", False, True),
-                    ("gan + leap penalty + form plan", "gan", True, True),
-                    ("transformer, model alone", "transformer", False, False),
-                    ("transformer + form plan", "transformer", True, False))
+def meets(summary: dict, real: dict) -> dict[str, bool]:
+    """Which of TARGETS_21 a source's summary meets (the 1.5x rules against the real tunes' summary)."""
+    out = {}
+    for key, (test, value) in TARGETS_21.items():
+        v = summary[key]
+        if test == "between":
+            out[key] = value[0] <= v <= value[1]
+        elif test == ">=":
+            out[key] = v >= value
+        elif test == "<=":
+            out[key] = v <= value
+        else:
+            out[key] = real[key] / value <= v <= real[key] * value
+    return out
 
 
-def listener_options(model: str, form: bool, aid: bool) -> dict:
-    """compose()'s arguments for one listener column: neutral rendering, no rhythmic grid, no snapping to the
-    key; the form plan (chords and post-processing) and the GAN's leap penalty as the column says."""
-    decoding = {"grid": 1} if aid else {"grid": 1, "leap_penalty": 0.0}
-    return {"model": model, "rendering": "neutral", "form": form, "decoding": decoding,
-            "post": ("form",) if form else ()}
+def real_rows(pieces: list, bars: int = 16) -> list[dict]:
+    """form_features of real tunes' first `bars` bars, as heard, against their own keys."""
+    return [dict(form_features(heard(m.roll[:bars * 16]), m.tonic, m.mode), emotion=m.quadrant.name) for m in pieces
+            if m.bars >= bars and m.quadrant is not None]
 
 
-def listener_table(real_melodies, out_dir: Path, *, seeds: int = 8, max_real: int = 800, seed: int = 0,
-                   gan_checkpoint: str | Path | None = None) -> dict:
-    """Real tunes, real tunes with shuffled intervals, and each model alone and with the aids compose adds
-    (neutral rendering: no rhythmic grid, no snapping to the key), side by side. gan_checkpoint: another
-    GAN generator than the shipped one."""
-    from .compose import compose
-    from .melodic import shuffled_intervals
+def generated_rows(compose, *, seeds: int = 16, emotions: tuple[str, ...] = EMOTIONS, progress: bool = True,
+                   **options) -> tuple[list[dict], list]:
+    """(form_features rows, compositions) of compose(emotion, seed=s, **options) for every emotion and seed."""
+    from tqdm.auto import tqdm
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    picked = [real_melodies[i] for i in rng.permutation(len(real_melodies))[:max_real]]
-    real = {(m.quadrant.name, i): (m.roll[:256], m.tonic) for i, m in enumerate(picked)}
-    real_rows = listener_rows(real, out_dir, "real")
-    shuffled = {k: (shuffled_intervals(r, rng), tonic) for k, (r, tonic) in real.items()}
-    table = {"real folk tunes": listener_summary(real_rows, real_rows),
-             "real, intervals shuffled": listener_summary(listener_rows(shuffled, out_dir, "shuffled"), real_rows)}
-    for label, model, form, aid in LISTENER_COLUMNS:
-        pieces = {(e, s): _roll_and_tonic(compose(e, seed=s, **listener_options(model, form, aid),
-                                                  checkpoint=gan_checkpoint if model == "gan" else None))
-                  for e in EMOTIONS for s in range(seeds)}
-        table[label] = listener_summary(listener_rows(pieces, out_dir, label.replace(" ", "_")), real_rows)
-    return {"bars": "5-16 (after the 4-bar opening)", "rendering": "neutral", "seeds_per_emotion": seeds,
-            "real_tunes": len(real_rows), "table": table}
+    rows, pieces = [], []
+    for e, s in tqdm([(e, s) for e in emotions for s in range(seeds)], desc="composing", disable=not progress):
+        c = compose(e, seed=s, **options)
+        rows.append(dict(form_features(heard(c.roll), c.tonic, c.mode), emotion=e))
+        pieces.append(c)
+    return rows, pieces
 
 
-def format_listener(result: dict) -> str:
-    """The listener table as Markdown, one column per source."""
-    table = result["table"]
-    names = list(table)
-    lines = ["| bars 5-16, neutral rendering | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for key in next(iter(table.values())):
-        lines.append(f"| {key.replace('_', ' ')} | " + " | ".join(str(table[n].get(key)) for n in names) + " |")
+def format_table(columns: dict[str, dict], keys: list[str] | None = None) -> str:
+    """Markdown: one column per source, one row per figure."""
+    names = list(columns)
+    keys = keys or list(next(iter(columns.values())))
+    lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for k in keys:
+        lines.append(f"| {k.replace('_', ' ')} | " + " | ".join(str(columns[n].get(k, "-")) for n in names) + " |")
     return "\n".join(lines)

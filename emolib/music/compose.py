@@ -1,9 +1,9 @@
 """Composing for an emotion, as a list of small steps a student can call one by one and swap.
 
-    prompt = choose_opening("seed", emotion, rng)       # 1. the given bars (none from scratch), key and progression
+    prompt = choose_opening("scratch", emotion, rng)    # 1. the given bars (none from scratch), key and progression
     prompt = plan_chords(prompt, bars)                  # 2. the chord plan the model is conditioned on
     piece = model.generate(prompt, bars, seed=..., **decoding)   # 3. the model writes (decoding: its own choices)
-    piece = apply_form(piece); piece = snap(piece)      # 4. post-processing, each step recorded bar by bar
+    piece = snap(piece)                                 # 4. post-processing (none by default), recorded bar by bar
     midi = render(piece, "expressive")                  # 5. rendering: tempo, loudness, instruments (never the notes)
 
 :func:`compose` runs exactly these steps; :data:`POST_STEPS` names the post-processing steps it can run. The
@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..emotion import Quadrant, quadrant
-from ..errors import BadInput
+from ..errors import BadInput, brief
 from . import models
 from .decoding import DEFAULTS as DECODING_DEFAULTS, check as check_decoding, snap
 from .form import apply_form, plan_chords
@@ -37,7 +37,7 @@ POST_STEPS: dict[str, Callable[[Piece], Piece]] = {"form": apply_form, "snap": s
 def check_bars(bars) -> int:
     """bars as an int in 1..MAX_BARS, or a BadInput that says so (True and 2.5 are not bar counts)."""
     if isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or not 1 <= int(bars) <= MAX_BARS:
-        raise BadInput(f"bars must be a whole number from 1 to {MAX_BARS}, got {bars!r}")
+        raise BadInput(f"bars must be a whole number from 1 to {MAX_BARS}, got {brief(bars)}")
     return int(bars)
 
 
@@ -46,7 +46,7 @@ def check_seed(seed) -> int:
     if seed is None:
         return 0
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
-        raise BadInput(f"seed must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+        raise BadInput(f"seed must be a whole number from 0 to {MAX_SEED}, got {brief(seed)}")
     return int(seed)
 
 
@@ -54,20 +54,27 @@ def check_emotion(emotion) -> Quadrant:
     """The quadrant of an emotion word (any case), a face label or a quadrant, or a BadInput listing the choices."""
     try:
         return quadrant(emotion)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    except ValueError:
+        from ..emotion import EMOTIONS, FER_CLASSES
+
+        raise BadInput(f"unknown emotion {brief(emotion)}", f"choose one of {', '.join(EMOTIONS)} (or a face label: "
+                       f"{', '.join(FER_CLASSES)})") from None
 
 
 def check_post(post) -> tuple[str, ...]:
     """Post-processing step names, in order, each one of POST_STEPS."""
-    if isinstance(post, str) or not all(isinstance(p, str) and p in POST_STEPS for p in post):
-        raise BadInput(f"post must be a list of steps among {', '.join(POST_STEPS)}, got {post!r}")
+    if isinstance(post, str) or not isinstance(post, (list, tuple)) or not all(isinstance(p, str) and p in POST_STEPS
+                                                                             for p in post):
+        raise BadInput(f"post must be a list of steps among {', '.join(POST_STEPS)}, got {brief(post)}")
     return tuple(post)
 
 
-def decoding_settings(model: str, emotion: Quadrant, overrides: dict | None = None) -> dict:
-    """The decoding a model composes with: its registered defaults (emolib.music.models.MODELS) and the caller's."""
-    return check_decoding({**models.spec(model).decoding_for(emotion.name), **(overrides or {})})
+def decoding_settings(model: str, emotion: Quadrant, overrides: dict | None = None, *, raw: bool = False) -> dict:
+    """The decoding a model composes with: its registered defaults (emolib.music.models.MODELS; raw: the decoding it
+    was trained for, every aid off) and the caller's."""
+    if overrides is not None and not isinstance(overrides, dict):
+        raise BadInput(f"decoding must be a dict of settings such as {{'temperature': 0.9}}, got {brief(overrides)}")
+    return check_decoding({**models.spec(model).decoding_for(emotion.name, raw=raw), **(overrides or {})})
 
 
 @dataclass
@@ -124,11 +131,11 @@ class Composition:
     def probabilities(self) -> dict[str, float] | None:
         return self.classification.probabilities if self.classification else None
 
-    def audio(self):
-        """(waveform, sample rate) of the rendered MIDI (emolib.music.audio)."""
+    def audio(self, *, separate_process: bool = False):
+        """(waveform, sample rate) of the rendered MIDI (emolib.music.audio; separate_process: stoppable at once)."""
         from .audio import synthesize
 
-        return synthesize(self.midi)
+        return synthesize(self.midi, separate_process=separate_process)
 
     def summary(self) -> str:
         """One line: the emotion and key, who wrote which bars, the decoding, the post-processing, the rendering."""
@@ -139,27 +146,29 @@ class Composition:
                 f"{self.rendering} rendering")
 
 
-def compose(emotion: str | Quadrant, *, model: str = "gan", bars: int = 16, seed: int | None = 0, opening="seed",
-            checkpoint=None, decoding: dict | None = None, post=None, form: bool = True,
+def compose(emotion: str | Quadrant, *, model: str = "gan", bars: int = 16, seed: int | None = 0, opening="scratch",
+            checkpoint=None, decoding: dict | None = None, raw: bool = False, post=(), form: bool = True,
             rendering: str = "expressive") -> Composition:
-    """A melody with harmony for an emotion, step by step (see the module docstring).
+    """A melody with harmony for an emotion, step by step (see the module docstring). By default every note is the
+    model's: it writes from bar 1, chosen from its own probabilities, and nothing is changed afterwards.
 
     model: a name in emolib.music.models.MODELS; checkpoint: another checkpoint of that kind.
-    opening: "seed" (a seed-bank tune's first 4 bars), "scratch" (the model writes every bar) or a MIDI
-    file's path or bytes (its first 4 bars). decoding: settings that override the model's registered ones
-    (emolib.music.decoding). form: the cadence chords in the chord plan. post: post-processing step names
-    (POST_STEPS), default ("form", "snap") with form and ("snap",) without. rendering: "expressive" or
-    "neutral" (only how the notes are played).
+    opening: "scratch" (the model writes every bar), "seed" (a seed-bank tune's first 4 bars, continued by the
+    model) or a MIDI file's path or bytes (its first 4 bars). decoding: settings that override the model's
+    registered ones (emolib.music.decoding); raw: start from the decoding the model was trained for, every aid
+    off. form: the cadence chords (V at bar 8, V-I at the end) in the chord plan the model is conditioned on.
+    post: post-processing steps (POST_STEPS: "form" pastes the form plan's bars and cadence notes, "snap" moves
+    notes into the key), none by default. rendering: "expressive" or "neutral" (only how the notes are played).
     """
     q = emotion if isinstance(emotion, Quadrant) else check_emotion(emotion)
     bars, seed = check_bars(bars), check_seed(seed)
-    settings = decoding_settings(model, q, decoding)
-    post = check_post(post if post is not None else (("form", "snap") if form else ("snap",)))
-    if rendering not in RENDERINGS:
-        raise BadInput(f"rendering must be one of {', '.join(map(repr, RENDERINGS))}, got {rendering!r}")
-    net = models.load(model, checkpoint)
-    prompt = choose_opening(opening, q, np.random.default_rng(seed))  # 1. the opening
+    settings = decoding_settings(model, q, decoding, raw=raw)
+    post = check_post(post)
+    if not isinstance(rendering, str) or rendering not in RENDERINGS:
+        raise BadInput(f"rendering must be one of {', '.join(map(repr, RENDERINGS))}, got {brief(rendering)}")
+    prompt = choose_opening(opening, q, np.random.default_rng(seed))  # 1. the opening (a bad file fails before any model)
     prompt = plan_chords(prompt, bars, cadences=form)  # 2. the chord plan
+    net = models.load(model, checkpoint)
     piece = net.generate(prompt, bars, seed=seed, **settings)  # 3. the model writes
     for step in post:  # 4. post-processing
         piece = POST_STEPS[step](piece)

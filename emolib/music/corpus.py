@@ -17,6 +17,7 @@ Only duple and quadruple meters (2/4, 4/4, 2/2, 4/2) are kept, so that 16 steps 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -32,7 +33,11 @@ from .key import detect_key
 from .piece import REGISTER, Piece
 from .roll import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
 
-SOURCES = ("essenFolksong", "oneills1850", "ryansMammoth")
+SOURCES = ("essenFolksong", "oneills1850", "ryansMammoth")  # what the models learn from
+# A second collection the models never see, also bundled with music21: Aird's Selection of Scotch, English, Irish
+# and Foreign Airs (1782-1803). The critic compares generated tunes with it as well as with the corpus's own
+# held-out tunes.
+HELD_OUT_SOURCES = ("airdsAirs",)
 HIGH_TYPES = ("reel", "jig", "hornpipe", "polka", "strathspey", "march", "clog", "fling", "slide",
               "schottische", "tanz", "dance", "galop", "quickstep", "lustig")
 LOW_TYPES = ("air", "lament", "lullaby", "wiegen", "klage", "hymn", "geistlich", "religi", "trauer",
@@ -166,25 +171,36 @@ def _density(tune: Parsed) -> float:
     return float(len(tune.notes) / max(span, 1.0))
 
 
-def _corpus_paths() -> list[tuple[str, Path]]:
-    from music21 import common
+def corpus_root() -> Path:
+    """music21's bundled corpus folder, found without importing music21 (importing it in a notebook changes how
+    Jupyter draws figures; only the parsing workers need it)."""
+    import importlib.util
 
-    root = Path(common.getCorpusFilePath())
+    spec = importlib.util.find_spec("music21")
+    if spec is None or not spec.submodule_search_locations:
+        from ..errors import DatasetNotFound
+
+        raise DatasetNotFound("music21 is not installed: its bundled folk corpus is the melody data; pip install music21")
+    return Path(list(spec.submodule_search_locations)[0]) / "corpus"
+
+
+def _corpus_paths(sources: tuple[str, ...] = SOURCES) -> list[tuple[str, Path]]:
+    root = corpus_root()
     paths = []
-    for source in SOURCES:
+    for source in sources:
         paths += [(source, p) for p in sorted((root / source).glob("*.abc"))]
     return paths
 
 
-def _interleaved_blocks(max_songs: int | None) -> list[tuple[str, str]]:
-    """All tune texts, interleaved across the sources so that any prefix samples all three."""
-    by_source: dict[str, list[str]] = {s: [] for s in SOURCES}
-    for source, path in _corpus_paths():
+def _interleaved_blocks(max_songs: int | None, sources: tuple[str, ...] = SOURCES) -> list[tuple[str, str]]:
+    """All tune texts, interleaved across the sources so that any prefix samples all of them."""
+    by_source: dict[str, list[str]] = {s: [] for s in sources}
+    for source, path in _corpus_paths(sources):
         by_source[source] += split_abc(path.read_text(encoding="latin-1"))
     out = []
     longest = max(len(v) for v in by_source.values())
     for i in range(longest):
-        for s in SOURCES:
+        for s in sources:
             if i < len(by_source[s]):
                 out.append((s, by_source[s][i]))
     return out[:max_songs] if max_songs else out
@@ -194,11 +210,12 @@ def _parse_one(item: tuple[str, str]) -> Parsed | None:
     return parse_tune(item[1], item[0])
 
 
-def parse_corpus(max_songs: int | None = None, *, workers: int = 2, progress: bool = True) -> list[Parsed]:
+def parse_corpus(max_songs: int | None = None, *, sources: tuple[str, ...] = SOURCES, workers: int = 2,
+                 progress: bool = True) -> list[Parsed]:
     """Parse the folk corpus (or its first max_songs tunes) with music21, in parallel, with a progress bar."""
     from tqdm.auto import tqdm
 
-    blocks = _interleaved_blocks(max_songs)
+    blocks = _interleaved_blocks(max_songs, sources)
     bar = dict(total=len(blocks), desc="parsing folk tunes", unit="tune", disable=not progress, mininterval=2.0)
     if workers > 1 and len(blocks) > 200:
         from multiprocessing import get_context
@@ -210,20 +227,21 @@ def parse_corpus(max_songs: int | None = None, *, workers: int = 2, progress: bo
     return [t for t in tunes if t is not None]
 
 
-def _cache_path(max_songs: int | None) -> Path:
-    return cache_dir() / f"folk_{max_songs or 'all'}_v1.npz"
+def _cache_path(max_songs: int | None, sources: tuple[str, ...] = SOURCES) -> Path:
+    which = "" if sources == SOURCES else "_" + "_".join(sources)
+    return cache_dir() / f"folk{which}_{max_songs or 'all'}_v1.npz"
 
 
-def load_raw(max_songs: int | None = None, *, progress: bool = True) -> list[Parsed]:
+def load_raw(max_songs: int | None = None, *, sources: tuple[str, ...] = SOURCES, progress: bool = True) -> list[Parsed]:
     """Parsed tunes from the cache, parsing (once) when there is no cache yet."""
-    path = _cache_path(max_songs)
+    path = _cache_path(max_songs, sources)
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
             z = {k: z[k] for k in z.files}  # decompress each array once, not once per tune
         return [Parsed(z["notes"][a:b].copy(), int(t), str(km), str(s), str(ti), str(ty))
                 for (a, b), t, km, s, ti, ty in zip(z["bounds"], z["tonic"], z["key_mode"], z["source"], z["title"],
                                                     z["type"])]
-    tunes = parse_corpus(max_songs, progress=progress)
+    tunes = parse_corpus(max_songs, sources=sources, progress=progress)
     lengths = np.array([len(t.notes) for t in tunes])
     ends = np.cumsum(lengths)
     np.savez_compressed(ensure_dir(path.parent) / path.name, notes=np.concatenate([t.notes for t in tunes]),
@@ -246,11 +264,38 @@ def to_piece(tune: Parsed, density_threshold: float) -> Piece | None:
                  density=_density(tune))
 
 
-def load_folk(cfg: CorpusConfig | None = None, *, labelled_only: bool = True, progress: bool = True) -> list[Piece]:
-    """The folk corpus as labelled Pieces (parsed once, then loaded from the cache)."""
+SPLITS = {"train": (0, 80), "val": (80, 90), "test": (90, 100)}  # per cent of the tunes, by a hash of each tune
+
+
+def split_of(piece: Piece) -> str:
+    """"train", "val" or "test": a fixed split of the corpus by a hash of each tune's source, title and notes, so
+    it does not move when the corpus is read in another order or capped. The models learn from "train" only;
+    "val" is for choices (decoding settings, which run to ship) and "test" for the critic's final judgement."""
+    digest = hashlib.sha1(f"{piece.source}|{piece.title}|".encode() + np.ascontiguousarray(piece.roll).tobytes()).digest()
+    bucket = int.from_bytes(digest[:4], "big") % 100
+    return next(name for name, (lo, hi) in SPLITS.items() if lo <= bucket < hi)
+
+
+def load_folk(cfg: CorpusConfig | None = None, *, split: str | None = None, labelled_only: bool = True,
+              progress: bool = True) -> list[Piece]:
+    """The folk corpus as labelled Pieces (parsed once, then loaded from the cache); split: one of SPLITS."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     cfg = cfg or load(CorpusConfig)
     tunes = load_raw(cfg.max_songs, progress=progress)
+    return _pieces(tunes, split, labelled_only)
+
+
+def load_held_out(max_songs: int | None = None, *, progress: bool = True) -> list[Piece]:
+    """The second collection (HELD_OUT_SOURCES), which no model learns from, as Pieces (labelled where the rules
+    allow; unlabelled tunes are kept: the critic needs no emotion)."""
+    return _pieces(load_raw(max_songs, sources=HELD_OUT_SOURCES, progress=progress), None, False)
+
+
+def _pieces(tunes: list[Parsed], split: str | None, labelled_only: bool) -> list[Piece]:
     untyped = [_density(t) for t in tunes if not any(w in t.tune_type for w in HIGH_TYPES + LOW_TYPES)]
     threshold = float(np.median(untyped)) if untyped else 1.0
     melodies = [m for m in (to_piece(t, threshold) for t in tunes) if m is not None]
+    if split is not None:
+        melodies = [m for m in melodies if split_of(m) == split]
     return [m for m in melodies if m.quadrant is not None] if labelled_only else melodies

@@ -8,7 +8,11 @@ models' ``generate`` (:class:`emolib.music.models.MelodyModel`), with the same m
 - ``top_p`` (nucleus sampling: the smallest set of choices holding probability top_p),
 - ``leap_penalty`` (a re-ranking: each pitch's probability is weighted by exp(-leap_penalty * semitones beyond
   a fourth from the previous note), so large leaps become less likely; 0 = off),
-- ``grid`` (notes may start only every `grid` steps and last whole cells: 2 = eighths, 4 = quarters; 1 = off).
+- ``grid`` (notes may start only every `grid` steps and last whole cells: 2 = eighths, 4 = quarters; 1 = off),
+- ``cadence_tries`` (a re-ranking of whole bars: at the cadence bars, bar 8 and the last, the model writes up to
+  n versions of the bar, each drawn from its own probabilities, and the first that ends on a held note of the
+  cadence chord (:func:`emolib.music.form.cadence_goal`) is kept, else the first version; 1 = off). Nothing is
+  written for the model: a version it never wrote cannot be chosen.
 
 **Post-processing** writes or moves notes after the model has chosen them. It is never part of ``generate``:
 each step takes a :class:`~emolib.music.piece.Piece` and returns one whose ``edits`` name the step in every bar
@@ -21,7 +25,7 @@ import math
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, brief
 from .key import scale_pitch_classes
 from .piece import Piece
 from .roll import N_PITCHES
@@ -32,7 +36,8 @@ MAX_LEAP_PENALTY = 10.0  # leaps beyond a fourth all but forbidden
 MAX_TEMPERATURE = 10.0
 
 # What each decoding setting may be; check() refuses anything else with one line.
-DEFAULTS = {"temperature": 1.0, "top_k": None, "top_p": None, "leap_penalty": 0.0, "grid": 1}
+DEFAULTS = {"temperature": 1.0, "top_k": None, "top_p": None, "leap_penalty": 0.0, "grid": 1, "cadence_tries": 1}
+MAX_CADENCE_TRIES = 64
 
 
 def _number(value) -> bool:
@@ -48,29 +53,43 @@ def check(settings: dict) -> dict:
     if "temperature" in out:
         t = out["temperature"]
         if not _number(t) or not 0 < t <= MAX_TEMPERATURE:
-            raise BadInput(f"temperature must be a number above 0 and at most {MAX_TEMPERATURE:g}, got {t!r}")
+            raise BadInput(f"temperature must be a number above 0 and at most {MAX_TEMPERATURE:g}, got {brief(t)}")
         out["temperature"] = float(t)
     if out.get("top_k") is not None:
         k = out["top_k"]
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 1000:
-            raise BadInput(f"top_k must be a whole number from 1 (always the most likely) to 1000, or None, got {k!r}")
+            raise BadInput(f"top_k must be a whole number from 1 (always the most likely) to 1000, or None, got {brief(k)}")
         out["top_k"] = int(k)
     if out.get("top_p") is not None:
         p = out["top_p"]
         if not _number(p) or not 0 < p <= 1:
-            raise BadInput(f"top_p must be a number above 0 and at most 1, or None, got {p!r}")
+            raise BadInput(f"top_p must be a number above 0 and at most 1, or None, got {brief(p)}")
         out["top_p"] = float(p)
     if "leap_penalty" in out:
         lp = out["leap_penalty"]
         if not _number(lp) or not 0 <= lp <= MAX_LEAP_PENALTY:
-            raise BadInput(f"leap_penalty must be a number from 0 (off) to {MAX_LEAP_PENALTY:g}, got {lp!r}")
+            raise BadInput(f"leap_penalty must be a number from 0 (off) to {MAX_LEAP_PENALTY:g}, got {brief(lp)}")
         out["leap_penalty"] = float(lp)
     if "grid" in out:
         g = out["grid"]
         if isinstance(g, bool) or not isinstance(g, (int, np.integer)) or int(g) not in GRIDS:
-            raise BadInput(f"grid must be one of {', '.join(map(str, GRIDS))} steps (1 = no grid), got {g!r}")
+            raise BadInput(f"grid must be one of {', '.join(map(str, GRIDS))} steps (1 = no grid), got {brief(g)}")
         out["grid"] = int(g)
+    if "cadence_tries" in out:
+        n = out["cadence_tries"]
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_CADENCE_TRIES:
+            raise BadInput(f"cadence_tries must be a whole number from 1 (off) to {MAX_CADENCE_TRIES}, got {brief(n)}")
+        out["cadence_tries"] = int(n)
     return out
+
+
+CADENCE_NOTE = 4  # steps: a cadence note lasts at least a quarter and sounds to the end of its bar
+
+
+def ends_on(start: int, length: int, pitch: int, goal: tuple[int, ...]) -> bool:
+    """Whether a bar's last note (its start step within the bar, its length in steps, its pitch) closes it as a
+    cadence on `goal`: a pitch class of the goal, at least a quarter long, sounding to the bar's last quarter."""
+    return length >= CADENCE_NOTE and start + length >= 16 - CADENCE_NOTE and pitch % 12 in goal
 
 
 def leap_weights(last: int | None, leap_penalty: float, n: int = N_PITCHES, free: int = FREE_LEAP) -> np.ndarray:
@@ -80,74 +99,28 @@ def leap_weights(last: int | None, leap_penalty: float, n: int = N_PITCHES, free
     return np.exp(-leap_penalty * np.maximum(0, np.abs(np.arange(n) - last) - free))
 
 
-def most_likely(probs: np.ndarray, k: int = 1, threshold: float = 0.5) -> np.ndarray:
-    """Binary roll from note probabilities: at most k pitches per step, each above threshold (silence allowed)."""
-    out = np.zeros(probs.shape, dtype=np.uint8)
-    idx = np.argsort(-probs, axis=1)[:, :k]
-    rows = np.arange(len(probs))[:, None]
-    keep = probs[rows, idx] >= threshold
-    out[np.broadcast_to(rows, idx.shape)[keep], idx[keep]] = 1
-    return out
-
-
-def top1_near(probs: np.ndarray, last: int | None = None, threshold: float = 0.5, leap_penalty: float = 0.0,
-              free: int = FREE_LEAP) -> np.ndarray:
-    """A melody (one pitch per step) from note probabilities that prefers small moves: greedy with the leap penalty.
-
-    Whether a step sounds is decided exactly as by most_likely(k=1): its most likely pitch reaches the threshold.
-    Which pitch sounds is the most likely after weighting by leap_weights(previous pitch): the rhythm is
-    untouched. leap_penalty=0 is most_likely(k=1).
-    """
-    out = np.zeros(probs.shape, dtype=np.uint8)
-    for t, p in enumerate(probs):
-        if p.max() < threshold:
-            continue
-        if last is not None and leap_penalty > 0:
-            p = p * leap_weights(last, leap_penalty, len(p), free)
-        last = int(np.argmax(p))
-        out[t, last] = 1
-    return out
-
-
-def _restrict(weights: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
+def restrict(weights: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
     """Zero every choice outside the top_k most likely and outside the top_p nucleus (of the normalised weights)."""
     w = weights.copy()
     order = np.argsort(-w, kind="stable")
     if top_k is not None:
         w[order[top_k:]] = 0.0
-    if top_p is not None:
+    if top_p is not None and w.sum() > 0:
         p = w[order] / w.sum()
         keep = np.cumsum(p) - p < top_p
         w[order[~keep]] = 0.0
     return w
 
 
-def choose_steps(probs: np.ndarray, *, last: int | None, rng: np.random.Generator, threshold: float = 0.5,
-                 temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                 leap_penalty: float = 0.0) -> np.ndarray:
-    """A melody from per-step note probabilities (steps, 128), such as the GAN's sigmoid outputs.
-
-    A step sounds when its most likely pitch reaches `threshold` (so the model decides the rhythm). Its pitch
-    is the model's choice: weighted by the leap penalty, sharpened or flattened by the temperature, limited to
-    top_k / top_p, then drawn; top_k=1 takes the most likely pitch (no draw).
-    """
-    if top_k == 1:  # greedy: the same choice whatever the temperature
-        return most_likely(probs, 1, threshold) if leap_penalty <= 0 else top1_near(probs, last, threshold, leap_penalty)
-    out = np.zeros(probs.shape, dtype=np.uint8)
-    for t, p in enumerate(probs):
-        if p.max() < threshold:
-            continue
-        w = p * leap_weights(last, leap_penalty, len(p))
-        w = np.power(np.maximum(w, 0.0), 1.0 / temperature)
-        w = _restrict(w, top_k, top_p)
-        last = int(rng.choice(len(w), p=w / w.sum())) if w.sum() > 0 else int(np.argmax(p))
-        out[t, last] = 1
-    return out
-
-
-def cells(probs: np.ndarray, grid: int) -> np.ndarray:
-    """Probabilities averaged over cells of `grid` steps: (steps // grid, pitches)."""
-    return probs.reshape(len(probs) // grid, grid, probs.shape[1]).mean(axis=1)
+def sample_class(weights: np.ndarray, rng: np.random.Generator, *, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None) -> int:
+    """One choice drawn from non-negative weights (a model's probabilities, perhaps re-ranked): sharpened or
+    flattened by the temperature, limited to top_k / top_p; top_k=1 is the most likely (no draw)."""
+    if top_k == 1:
+        return int(np.argmax(weights))
+    w = np.power(np.maximum(weights, 0.0), 1.0 / temperature)
+    w = restrict(w, top_k, top_p)
+    return int(rng.choice(len(w), p=w / w.sum())) if w.sum() > 0 else int(np.argmax(weights))
 
 
 def sample_token(logits, allowed: np.ndarray, *, generator, temperature: float = 1.0, top_k: int | None = None,

@@ -20,11 +20,35 @@ from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 HALF_CADENCE_BAR = 7  # 0-based: bar 8
 PHRASE_BARS = 4
+PERIOD = 16  # bars of the tune the plan repeats over
+# a a' b a'': bars 5-7 vary bars 1-3 (a'), bars 13-15 vary them again (a''); as 0-based offsets in the period
+VARIED = {4: 0, 5: 1, 6: 2, 12: 0, 13: 1, 14: 2}
+
+
+def form_plan(bars: int) -> list[int | None]:
+    """For each bar, the earlier bar it should vary (0-based), or None: the reference bars the GAN is conditioned
+    on (emolib.music.gan), a a' b a'' over every 16 bars. The model writes the variation itself; nothing is pasted."""
+    plan: list[int | None] = []
+    for b in range(bars):
+        start, r = b - b % PERIOD, b % PERIOD
+        plan.append(start + VARIED[r] if r in VARIED else None)
+    return plan
 
 
 def dominant(tonic: int) -> Chord:
     """V: a major triad on the fifth degree (minor keys raise the 7th, as in harmonic minor)."""
     return Chord((tonic + 7) % 12, False)
+
+
+def cadence_goal(bar: int, bars: int, tonic: int) -> tuple[int, ...] | None:
+    """The pitch classes a bar should close on as a cadence (0-based bar of a `bars`-bar piece), or None: a tone
+    of the dominant at bar 8 (a half cadence, pieces of 12 bars or more), the tonic at the last bar (the close).
+    The decoding setting ``cadence_tries`` re-ranks the model's own versions of these bars by it."""
+    if bar == bars - 1:
+        return (tonic % 12,)
+    if bar == HALF_CADENCE_BAR and bars >= 12:
+        return dominant(tonic).pitch_classes
+    return None
 
 
 def plan_chords(prompt: Piece, bars: int, *, cadences: bool = True) -> Piece:

@@ -1,20 +1,36 @@
-"""MIDINet (Yang, Chou & Yang 2017), conditioned on emotion and chords, generating 4-bar segments.
+"""MIDINet (Yang, Chou & Yang 2017), bar by bar: a conditional GAN that writes one bar at a time.
 
-- Generator: noise z and the condition y (emotion one-hot + one 13-d chord per bar) through two
-  fully connected layers, reshaped to (128, 4, 1), then transposed convolutions along time
-  4 -> 8 -> 16 -> 32 -> 64 steps and a last one across the 128 pitches; sigmoid output.
-- Conditioner: a CNN over the previous 4-bar segment whose feature map at each time resolution is
-  concatenated (with y) to the generator layer of the same resolution, as in MIDINet.
-- Discriminator: two convolutions and two fully connected layers with y concatenated, sigmoid
-  output. It never sees the previous segment.
-- Training: one-sided label smoothing (real = 0.9), MIDINet's feature-matching terms (mean of the
-  data and mean of the discriminator's first-layer features), two generator steps per
-  discriminator step. BatchNorm layers are ordinary modules: eval mode at generation time.
+As in MIDINet, the generator writes a bar from noise z, a condition vector y and a *conditioner* CNN over an
+earlier bar whose feature maps are concatenated to every generator layer; the discriminator judges a bar with
+y and never sees the earlier bars. What we condition on:
+
+- y: the emotion (4), the mode (major/minor), the bar's chord (MIDINet's 12 + 1), the bar's place in the tune
+  (16) and how many bars are left after it (16: 0 in the last bar, so it learns how tunes end), and whether a
+  reference bar is given (1). Every tune is moved to C to learn (as folk-rnn does; emolib.music.piece.in_c), so
+  the key is only its mode, chords are degrees of it, and a piece is moved back to its key after writing;
+- the conditioner sees two bars: the previous bar (MIDINet's, for continuity) and a *reference bar*. In
+  training the reference is the earlier bar of the same tune that the bar restates or varies (at least 2/3 of
+  its notes alike), when there is one; at generation a form plan (:func:`emolib.music.form.form_plan`) names
+  it, so the GAN writes its own variation of bar 1 at bars 5 and 13. Form comes from what it is conditioned
+  on, never from pasting.
+
+A bar is 16 steps; each step is one of 39 classes: a rest, a hold (the note sounding goes on) or the onset of a
+pitch of the melody register (48-84). MIDINet's binary roll cannot tell a held note from a re-struck one; the
+hold class can, so the GAN learns note lengths as well as pitches (:func:`roll_to_steps` and
+:func:`steps_to_roll` convert, through emolib's one roll convention).
+
+Training: one-sided label smoothing (real = 0.9), MIDINet's feature-matching terms (the mean bar and the mean
+of D's first-layer features), plus two of ours, matched to the real bars': the histogram of intervals between
+consecutive sounding steps (how melodies move) and the transitions between rests, holds and onsets (how long
+notes last); the mean bar and the transitions are matched emotion by emotion, so each emotion keeps its own
+density. A bar with a reference is also pulled towards it (a cross-entropy with the reference's classes): D
+never sees the reference, so without this nothing would ask G to vary it rather than ignore it. D sees real and generated bars in one batch (so its BatchNorm sees both) and G's output after the
+same argmax used at generation, with straight-through gradients. BatchNorm is in eval mode at generation.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,174 +39,263 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import one_thread
-from ..emotion import EMOTIONS, quadrant
+from ..emotion import EMOTIONS
 from ..errors import BadInput
 from . import decoding
 from .chords import Chord, chord_vector
-from .piece import REGISTER, Piece
-from .roll import N_PITCHES, SEGMENT_STEPS, STEPS_PER_BAR, last_pitch
+from .piece import REGISTER, Piece, from_c, in_c
+from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
-BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4 bars per segment
-Y_DIM = len(EMOTIONS) + 13 * BARS  # emotion one-hot + one chord per bar
+LOW, HIGH = REGISTER
+REST, HOLD = 0, 1  # step classes; the onset of pitch p is class 2 + p - LOW
+N_CLASSES = 2 + HIGH - LOW + 1  # 39
+TUNE_BARS = 16  # the form plan's period: the bar's place in the tune is its index modulo 16
+Y_DIM = len(EMOTIONS) + 1 + 13 + 2 * TUNE_BARS + 1  # emotion, mode, chord, place in the tune, bars left, reference
 
 
 @dataclass
 class GANConfig:
-    """MIDINet hyper-parameters (defaults: the full CPU run, about half an hour)."""
+    """MIDINet hyper-parameters (defaults: the full CPU run)."""
 
     z_dim: int = 100  # as in MIDINet
     gf: int = 128  # generator channels
-    cf: int = 32  # conditioner channels per resolution
+    cf: int = 32  # conditioner channels per resolution (for each of the two bars it sees)
     df: int = 64  # discriminator channels of its first convolution
-    fc: int = 1024  # width of the fully connected layers
-    batch_size: int = 64
-    steps: int = 6000  # discriminator steps (each followed by g_steps generator steps)
+    fc: int = 512  # width of the fully connected layers
+    batch_size: int = 128
+    steps: int = 8000  # discriminator steps (each followed by g_steps generator steps)
     g_steps: int = 2  # MIDINet: update G twice per D update so D does not win outright
     lr: float = 2e-4  # Adam, as DCGAN and MIDINet
     beta1: float = 0.5
     real_label: float = 0.9  # one-sided label smoothing
-    binarize: bool = True  # D judges G's output after the same top-1 + threshold as generation,
-    # with straight-through gradients (binary neurons, Dong & Yang 2018); on soft output D wins at
-    # once on softness alone
-    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, annealed to 0 by 3/4 of training
-    lambda_mean: float = 0.1  # feature matching on the data mean (MIDINet's lambda_1)
+    lambda_mean: float = 1.0  # feature matching on the mean bar (MIDINet's lambda_1)
     lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
-    # feature matching one order up: the histogram of intervals between consecutive steps (-24..+24
-    # semitones, 0 = a held or repeated pitch) of what G plays (binarised), matched to the real segments',
-    # so that G learns how real melodies move, not only which pitches they use; 0 turns it off (the
-    # weights tried and what each gave are in the README's GAN section)
+    # feature matching one order up, on what G plays (after the argmax): the share of each melodic interval into
+    # every onset (-24..+24 semitones, from the note before, across the bar line too), so G learns how melodies
+    # move ...
     lambda_interval: float = 300.0
-    # the same, conditioned on the harmony: the pitch-class profile of what G plays relative to each bar's
-    # chord root, over major-chord and over minor-chord bars, matched to the real segments' (so that G
-    # plays a minor third over a minor chord); 0 turns it off (off: see the README for what it cost)
-    lambda_chord: float = 0.0
-    hop_bars: int = 2  # training segments start every 2 bars
-    transpose: tuple[int, int] = (-5, 6)  # augmentation: every key from 5 down to 6 up
+    # ... the share of each pitch class in major-key and in minor-key bars (all tunes are in C), so it keeps to
+    # the scale of the mode asked for ...
+    lambda_scale: float = 100.0
+    # ... and the 3x3 transitions between rest, hold and onset from one step to the next, so it learns how long
+    # notes last (a melody of single sixteenths has many onset -> onset transitions, a real one few)
+    lambda_rhythm: float = 100.0
+    # a bar with a reference bar: cross-entropy of G's output with the reference's classes (a variation, not a
+    # copy: real bars share at least 2/3 of their notes with their reference, and z still varies the rest)
+    lambda_reference: float = 0.5
+    max_bars: int = 32  # bars of each tune to learn from (two 16-bar periods)
+    transpose: tuple[int, int] = (0, 0)  # augmentation by transposition; none: every tune is learned in C
+    balance: float = 0.5  # quadrant balance of the batches, as for the transformer (1 = fully balanced)
     seed: int = 0
 
     @classmethod
     def fast(cls) -> "GANConfig":
-        return cls(gf=64, cf=16, df=32, fc=256, steps=120, batch_size=32)
+        return cls(gf=64, cf=16, df=32, fc=128, steps=150, batch_size=64)
 
 
-def condition(emotion: str, chords: list[Chord]) -> np.ndarray:
-    """y: emotion one-hot followed by one 13-d chord vector per bar of the segment."""
+# ---- bars as steps: rest, hold or the onset of a pitch -----------------------------------------------------
+
+def roll_to_steps(roll: np.ndarray) -> np.ndarray:
+    """A monophonic roll -> one class per step (REST, HOLD or 2 + pitch - LOW); pitches outside the register are
+    moved into it by octaves. A re-struck pitch is held up to its next onset: the one-step gap the roll leaves
+    before it is the roll's way of marking the new onset, not a rest (steps_to_roll puts it back)."""
+    steps = np.full(len(roll), REST, dtype=np.int64)
+    notes = roll_to_notes(roll)
+    for i, n in enumerate(notes):
+        p = n.pitch
+        while p < LOW:
+            p += 12
+        while p > HIGH:
+            p -= 12
+        end = n.end
+        if i + 1 < len(notes) and notes[i + 1].pitch == n.pitch and notes[i + 1].start == n.end + 1:
+            end = n.end + 1
+        steps[n.start] = 2 + p - LOW
+        steps[n.start + 1:end] = HOLD
+    return steps
+
+
+def steps_to_roll(steps: np.ndarray, *, sounding: int | None = None) -> np.ndarray:
+    """Step classes -> roll; a HOLD continues the note sounding (at the start: `sounding`, the previous bar's last
+    pitch, a tie), and a HOLD with nothing sounding is a rest."""
+    notes, current, start = [], sounding, 0
+    for t, c in enumerate(list(steps) + [REST]):
+        if c == HOLD and current is not None:
+            continue
+        if current is not None:
+            notes.append(Note(current, start, t))
+        current, start = (LOW + c - 2, t) if c >= 2 else (None, t)
+    return notes_to_roll(notes, len(steps))
+
+
+def last_sounding(steps: np.ndarray) -> int | None:
+    """The pitch sounding at the last step (None for a rest)."""
+    pitch = None
+    for c in steps:
+        pitch = LOW + c - 2 if c >= 2 else (pitch if c == HOLD else None)
+    return pitch
+
+
+def one_hot(steps: np.ndarray) -> np.ndarray:
+    """(..., 16) classes -> (..., 16, N_CLASSES) float32."""
+    return np.eye(N_CLASSES, dtype=np.float32)[steps]
+
+
+def condition(emotion: str, mode: str, chord: Chord, bar: int, total_bars: int, has_reference: bool) -> np.ndarray:
+    """y: emotion one-hot, minor flag, chord (MIDINet's 13, its root counted from C: the tune is in C), place in the
+    tune (one-hot of bar % 16), bars left after this one (one-hot, at most 15), reference flag."""
     y = np.zeros(Y_DIM, dtype=np.float32)
-    y[EMOTIONS.index(quadrant(emotion).name)] = 1.0
-    for i, chord in enumerate(chords[:BARS]):
-        y[len(EMOTIONS) + 13 * i: len(EMOTIONS) + 13 * (i + 1)] = chord_vector(chord)
+    y[EMOTIONS.index(emotion)] = 1.0
+    k = len(EMOTIONS)
+    y[k] = float(mode == "minor")
+    y[k + 1:k + 14] = chord_vector(chord)
+    y[k + 14 + bar % TUNE_BARS] = 1.0
+    y[k + 14 + TUNE_BARS + min(TUNE_BARS - 1, max(0, total_bars - 1 - bar))] = 1.0
+    y[-1] = float(has_reference)
     return y
 
 
-def _chords_for(piece: Piece, bar: int) -> list[Chord]:
-    chords = piece.chords or [Chord(piece.tonic, piece.mode == "minor")]
-    return [chords[min(b, len(chords) - 1)] for b in range(bar, bar + BARS)]
+def _shift_y(y: torch.Tensor, k: int) -> torch.Tensor:
+    """The condition of a bar transposed by k semitones (the chord root moves)."""
+    if k == 0:
+        return y
+    y = y.clone()
+    e = len(EMOTIONS) + 1
+    y[:, e:e + 12] = torch.roll(y[:, e:e + 12], k, dims=1)
+    return y
+
+
+def _shift_steps(x: torch.Tensor, k: int) -> torch.Tensor:
+    """One-hot bars (B, 16, N_CLASSES) transposed by k semitones; onsets pushed out of the register wrap by an octave."""
+    pitches = x[..., 2:]
+    n = pitches.shape[-1]
+    shifted = torch.roll(pitches, k, dims=-1)
+    if k > 0:  # the top k pitches wrapped round to the bottom: an octave below where they went instead
+        wrapped = shifted[..., :k].clone()
+        shifted[..., :k] = 0
+        shifted[..., n - 12:n - 12 + k] += wrapped
+    elif k < 0:  # the bottom ones wrapped round to the top: an octave above where they went
+        wrapped = shifted[..., k:].clone()
+        shifted[..., k:] = 0
+        shifted[..., 12 + k:12] += wrapped
+    return torch.cat([x[..., :2], shifted], dim=-1)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of onsets two bars (step classes) have in common, same step and pitch, of the bar with more."""
+    oa, ob = {(t, c) for t, c in enumerate(a) if c >= 2}, {(t, c) for t, c in enumerate(b) if c >= 2}
+    return len(oa & ob) / max(len(oa), len(ob)) if oa and ob else 0.0
+
+
+VARIATION = 2 / 3  # a bar restates or varies an earlier one when at least this share of their notes is alike
+
+
+def reference_bar(bars: np.ndarray, b: int) -> int | None:
+    """The earlier bar (within bar b's 16-bar period) that bar b restates or varies most closely, or None."""
+    start = b - b % TUNE_BARS
+    best, best_sim = None, VARIATION
+    for j in range(start, b):
+        s = similarity(bars[b], bars[j])
+        if s >= best_sim and not (j == b - 1 and s < 1.0):  # varying the previous bar is continuity, not form
+            best, best_sim = j, s
+    return best
 
 
 @dataclass
-class SegmentPairs:
-    """Training pairs: previous segment, current segment, condition and quadrant index."""
+class BarPairs:
+    """Training bars: the bar, the previous bar, the reference bar (silent when none), condition, quadrant."""
 
-    prev: np.ndarray  # (n, 64, 128) uint8
-    cur: np.ndarray  # (n, 64, 128) uint8
-    y: np.ndarray  # (n, Y_DIM) float32
-    quadrant: np.ndarray  # (n,) int
+    cur: np.ndarray  # (n, 16) step classes
+    prev: np.ndarray  # (n, 16)
+    ref: np.ndarray  # (n, 16)
+    y: np.ndarray  # (n, Y_DIM)
+    quadrant: np.ndarray  # (n,) 0..3
 
     def __len__(self) -> int:
         return len(self.cur)
 
 
-def segment_pairs(melodies: list[Piece], hop_bars: int = 2) -> SegmentPairs:
-    """Every (previous 4 bars, next 4 bars) pair; the first segment of a tune has a silent predecessor."""
-    prev, cur, ys, qs = [], [], [], []
-    for m in melodies:
+def bar_pairs(pieces: list[Piece], max_bars: int = 32) -> BarPairs:
+    """Every bar of the first max_bars of each labelled piece (moved to C), with its previous and reference bars."""
+    cur, prev, ref, ys, qs = [], [], [], [], []
+    silent = np.full(STEPS_PER_BAR, REST, np.int64)
+    for m in pieces:
         if m.quadrant is None:
             continue
-        for bar in range(0, m.bars - BARS + 1, hop_bars):
-            s = bar * STEPS_PER_BAR
-            cur.append(m.roll[s:s + SEGMENT_STEPS])
-            p = np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8)
-            if bar > 0:
-                a = max(0, s - SEGMENT_STEPS)
-                p[SEGMENT_STEPS - (s - a):] = m.roll[a:s]
-            prev.append(p)
-            ys.append(condition(m.quadrant.name, _chords_for(m, bar)))
+        m = in_c(m)
+        n = min(m.bars, max_bars)
+        bars = roll_to_steps(m.roll[:n * STEPS_PER_BAR]).reshape(n, STEPS_PER_BAR)
+        for b in range(n):
+            j = reference_bar(bars, b)
+            cur.append(bars[b])
+            prev.append(bars[b - 1] if b else silent)
+            ref.append(bars[j] if j is not None else silent)
+            ys.append(condition(m.quadrant.name, m.mode, m.chord_at(b), b, m.bars, j is not None))
             qs.append(m.quadrant.number - 1)
     if not cur:
-        raise ValueError("no labelled melody is long enough for a 4-bar segment")
-    return SegmentPairs(np.stack(prev), np.stack(cur), np.stack(ys), np.array(qs))
+        raise ValueError("no labelled pieces to train on")
+    return BarPairs(np.stack(cur), np.stack(prev), np.stack(ref), np.stack(ys), np.array(qs))
 
 
-def transpose_condition(y: torch.Tensor, k: int) -> torch.Tensor:
-    """Shift the chord roots in y by k semitones (the emotion and minor flags stay)."""
-    y = y.clone()
-    for i in range(BARS):
-        a = len(EMOTIONS) + 13 * i
-        y[:, a:a + 12] = torch.roll(y[:, a:a + 12], k, dims=1)
-    return y
-
+# ---- the networks -----------------------------------------------------------------------------------------
 
 def _yb(y: torch.Tensor, t: int) -> torch.Tensor:
     """The condition vector broadcast along time, to concatenate as channels (MIDINet's conv_cond_concat)."""
     return y[:, :, None].expand(-1, -1, t)
 
 
-# MIDINet's convolutions span all 128 pitches at once (kernel width 128), so each is written here in
-# its equivalent 1-D form, with pitches as channels and time as the only axis: a (k, 128) Conv2d is
-# a Conv1d over 128 input channels, and a (2, 1) transposed Conv2d is a ConvTranspose1d. Same
-# arithmetic, several times faster on a CPU.
-
-
 class Conditioner(nn.Module):
-    """Encodes the previous segment into feature maps at 64, 32, 16, 8 and 4 time steps."""
+    """Encodes the previous and the reference bar (stacked as channels) into feature maps at 16, 8, 4 and 2 steps."""
 
     def __init__(self, *, cf: int):
         super().__init__()
-        self.h0 = nn.Sequential(nn.Conv1d(N_PITCHES, cf, 1), nn.BatchNorm1d(cf), nn.LeakyReLU(0.2))
+        self.h0 = nn.Sequential(nn.Conv1d(2 * N_CLASSES, 2 * cf, 1), nn.BatchNorm1d(2 * cf), nn.LeakyReLU(0.2))
         self.down = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(cf, cf, 2, stride=2), nn.BatchNorm1d(cf), nn.LeakyReLU(0.2))
-            for _ in range(4))
+            nn.Sequential(nn.Conv1d(2 * cf, 2 * cf, 2, stride=2), nn.BatchNorm1d(2 * cf), nn.LeakyReLU(0.2))
+            for _ in range(3))
 
-    def forward(self, prev: torch.Tensor) -> list[torch.Tensor]:
-        feats = [self.h0(prev.transpose(1, 2))]  # (B, cf, 64)
+    def forward(self, prev: torch.Tensor, ref: torch.Tensor) -> list[torch.Tensor]:
+        feats = [self.h0(torch.cat([prev, ref], 2).transpose(1, 2))]  # (B, 2cf, 16)
         for layer in self.down:
-            feats.append(layer(feats[-1]))  # 32, 16, 8, 4
+            feats.append(layer(feats[-1]))  # 8, 4, 2
         return feats
 
 
 class Generator(nn.Module):
-    """(z, y, previous segment (B, 64, 128)) -> note probabilities (B, 64, 128)."""
+    """(z, y, previous bar, reference bar; bars (B, 16, N_CLASSES)) -> class probabilities per step (B, 16, N_CLASSES)."""
 
     def __init__(self, *, z_dim: int, gf: int, cf: int, fc: int):
         super().__init__()
         self.gf, self.z_dim = gf, z_dim
         self.conditioner = Conditioner(cf=cf)
         self.fc1 = nn.Sequential(nn.Linear(z_dim + Y_DIM, fc), nn.BatchNorm1d(fc), nn.ReLU())
-        self.fc2 = nn.Sequential(nn.Linear(fc + Y_DIM, gf * 4), nn.BatchNorm1d(gf * 4), nn.ReLU())
+        self.fc2 = nn.Sequential(nn.Linear(fc + Y_DIM, gf * 2), nn.BatchNorm1d(gf * 2), nn.ReLU())
         self.up = nn.ModuleList(
-            nn.Sequential(nn.ConvTranspose1d(gf + Y_DIM + cf, gf, 2, stride=2), nn.BatchNorm1d(gf), nn.ReLU())
-            for _ in range(4))  # 4 -> 8 -> 16 -> 32 -> 64 steps
-        self.out = nn.Conv1d(gf + Y_DIM + cf, N_PITCHES, 1)  # MIDINet's (1, 128) transposed convolution
+            nn.Sequential(nn.ConvTranspose1d(gf + Y_DIM + 2 * cf, gf, 2, stride=2), nn.BatchNorm1d(gf), nn.ReLU())
+            for _ in range(3))  # 2 -> 4 -> 8 -> 16 steps
+        self.out = nn.Conv1d(gf + Y_DIM + 2 * cf, N_CLASSES, 1)
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        feats = self.conditioner(prev)  # [64, 32, 16, 8, 4]
+    def logits(self, z: torch.Tensor, y: torch.Tensor, prev: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        feats = self.conditioner(prev, ref)  # [16, 8, 4, 2]
         h = self.fc1(torch.cat([z, y], 1))
-        h = self.fc2(torch.cat([h, y], 1)).view(-1, self.gf, 4)
-        for layer, f in zip(self.up, feats[:0:-1]):  # conditioner features at 4, 8, 16, 32 steps
+        h = self.fc2(torch.cat([h, y], 1)).view(-1, self.gf, 2)
+        for layer, f in zip(self.up, feats[:0:-1]):  # conditioner features at 2, 4, 8 steps
             h = layer(torch.cat([h, _yb(y, h.shape[2]), f], 1))
-        h = self.out(torch.cat([h, _yb(y, h.shape[2]), feats[0]], 1))  # (B, 128, 64)
-        return torch.sigmoid(h).transpose(1, 2)
+        return self.out(torch.cat([h, _yb(y, h.shape[2]), feats[0]], 1)).transpose(1, 2)  # (B, 16, N_CLASSES)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor, prev: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.logits(z, y, prev, ref), dim=-1)
 
 
 class Discriminator(nn.Module):
-    """(segment (B, 64, 128), y) -> (probability real, first-layer features); no previous segment."""
+    """(bar (B, 16, N_CLASSES), y) -> (probability real, first-layer features); it sees no other bar."""
 
     def __init__(self, *, df: int, fc: int):
         super().__init__()
-        self.h0 = nn.Conv1d(N_PITCHES, df, 2, stride=2)  # MIDINet's (2, 128) convolution: (B, df, 32)
-        self.h1 = nn.Sequential(nn.Conv1d(df + Y_DIM, 2 * df, 4, stride=2), nn.BatchNorm1d(2 * df),
-                                nn.LeakyReLU(0.2))  # (B, 2df, 15)
-        self.fc1 = nn.Sequential(nn.Linear(2 * df * 15 + Y_DIM, fc), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
+        self.h0 = nn.Conv1d(N_CLASSES, df, 2, stride=2)  # (B, df, 8)
+        self.h1 = nn.Sequential(nn.Conv1d(df + Y_DIM, 2 * df, 2, stride=2), nn.BatchNorm1d(2 * df),
+                                nn.LeakyReLU(0.2))  # (B, 2df, 4)
+        self.fc1 = nn.Sequential(nn.Linear(2 * df * 4 + Y_DIM, fc), nn.BatchNorm1d(fc), nn.LeakyReLU(0.2))
         self.fc2 = nn.Linear(fc + Y_DIM, 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -223,60 +328,67 @@ def build(cfg: GANConfig) -> MidiNet:
     return MidiNet(Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc), Discriminator(df=cfg.df, fc=cfg.fc), cfg)
 
 
-def binarize(probs: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
-    """Top-1 pitch per step if above threshold, else silence; gradients pass straight through."""
-    top = probs.max(dim=2, keepdim=True).values
-    hard = ((probs == top) & (top >= threshold)).float()
-    return probs + (hard - probs).detach()
+def hard(probs: torch.Tensor) -> torch.Tensor:
+    """The most likely class per step as a one-hot bar, with straight-through gradients."""
+    one = F.one_hot(probs.argmax(-1), N_CLASSES).to(probs.dtype)
+    return probs + (one - probs).detach()
+
+
+def sounding(x: torch.Tensor) -> torch.Tensor:
+    """(B, 16, pitches): which pitch sounds at each step of one-hot bars (an onset, or a hold of the pitch before)."""
+    onsets, hold = x[..., 2:], x[..., HOLD:HOLD + 1]
+    out = [onsets[:, 0]]
+    for t in range(1, x.shape[1]):
+        out.append(onsets[:, t] + hold[:, t] * out[-1])
+    return torch.stack(out, 1)
 
 
 MAX_INTERVAL = 24
 
 
-def interval_histogram(roll: torch.Tensor) -> torch.Tensor:
-    """(2 * MAX_INTERVAL + 1,) mean over a batch of sum_p roll[t, p] * roll[t + 1, p + d], for d = -24..24:
-    how often a step moves by d semitones to the next (for soft rolls, the expected count)."""
-    a, b = roll[:, :-1, :], roll[:, 1:, :]
+def interval_histogram(x: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+    """(2 * MAX_INTERVAL + 1,) the share of each melodic interval (-24..+24 semitones) over a batch of bars: for every
+    onset, the step from the pitch sounding just before it (in this bar, or at the end of the previous bar) to the
+    new pitch. Differentiable in x (straight-through one-hot or soft bars)."""
+    now = sounding(x)
+    before = torch.cat([sounding(prev)[:, -1:], now[:, :-1]], dim=1)  # what sounds just before each step
+    onsets = x[..., 2:]
+    n = onsets.shape[2]
     out = []
     for d in range(-MAX_INTERVAL, MAX_INTERVAL + 1):
         if d >= 0:
-            out.append((a[:, :, :N_PITCHES - d] * b[:, :, d:]).sum(dim=(1, 2)))
+            out.append((before[:, :, :n - d] * onsets[:, :, d:]).sum())
         else:
-            out.append((a[:, :, -d:] * b[:, :, :N_PITCHES + d]).sum(dim=(1, 2)))
-    return torch.stack(out, dim=1).mean(0) / roll.shape[1]
+            out.append((before[:, :, -d:] * onsets[:, :, :n + d]).sum())
+    hist = torch.stack(out)
+    return hist / hist.sum().clamp(min=1e-6)
 
 
-def chord_profile(roll: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(2, 12): the share of each pitch class, counted from the bar's chord root (0 = root, 3 = minor third,
-    4 = major third, 7 = fifth), of what a batch plays over its major-chord bars (row 0) and minor-chord bars (row 1)."""
-    n = roll.shape[0]
-    per_bar = roll.reshape(n, BARS, -1, N_PITCHES).sum(2)  # (n, bars, 128) steps sounding per pitch
-    per_bar = F.pad(per_bar, (0, 12 - N_PITCHES % 12))
-    pc = per_bar.reshape(n, BARS, -1, 12).sum(2)  # (n, bars, 12) per pitch class
-    chords = y[:, len(EMOTIONS):len(EMOTIONS) + 13 * BARS].reshape(n, BARS, 13)
-    root = chords[..., :12].argmax(-1, keepdim=True)
-    rel = pc.gather(-1, (torch.arange(12) + root) % 12)  # rel[..., k] = pitch class k semitones above the root
-    minor = chords[..., 12:13]
-    rows = [(rel * (1 - minor)).sum((0, 1)), (rel * minor).sum((0, 1))]
+def scale_profile(x: torch.Tensor, minor: torch.Tensor) -> torch.Tensor:
+    """(2, 12) the share of each pitch class among the onsets of major-key bars (row 0) and minor-key bars (row 1):
+    every tune is in C, so this is the scale each mode's melodies use."""
+    onsets = x[..., 2:].sum(1)  # (B, pitches)
+    onsets = F.pad(onsets, (LOW % 12, (12 - (LOW + onsets.shape[1]) % 12) % 12))
+    pcs = onsets.reshape(len(x), -1, 12).sum(1)  # (B, 12) counted from C
+    rows = [(pcs * (1 - minor[:, None])).sum(0), (pcs * minor[:, None]).sum(0)]
     return torch.stack([r / r.sum().clamp(min=1e-6) for r in rows])
 
 
-def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor, noise: float = 0.0):
-    """D on real and fake segments in one batch, so its BatchNorm sees both.
+def rhythm_transitions(x: torch.Tensor) -> torch.Tensor:
+    """(3, 3) mean transitions between rest, hold and onset from each step to the next, over a batch of bars."""
+    kinds = torch.cat([x[..., :2], x[..., 2:].sum(-1, keepdim=True)], -1)  # (B, 16, 3)
+    return torch.einsum("bti,btj->ij", kinds[:, :-1], kinds[:, 1:]) / (x.shape[0] * (x.shape[1] - 1))
 
-    Passed separately, each batch is normalised by its own statistics, which erases exactly the
-    difference D should see: D(x) and D(G(z)) then stay equal, at chance. Returns
-    (D(real), D(fake), real features, fake features).
-    """
+
+def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor):
+    """D on real and fake bars in one batch, so its BatchNorm sees both (judged apart, each batch is normalised by
+    its own statistics, which erases exactly the difference D should see). (D(real), D(fake), features, features)."""
     n = len(real)
-    both = torch.cat([real, fake])
-    if noise > 0:
-        both = both + noise * torch.randn_like(both)
-    p, f = D(both, torch.cat([y, y]))
+    p, f = D(torch.cat([real, fake]), torch.cat([y, y]))
     return p[:n], p[n:], f[:n], f[n:]
 
 
-def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every: int = 50) -> MidiNet:
+def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int = 50) -> MidiNet:
     """Adversarial training with label smoothing, feature matching and quadrant-balanced batches."""
     from tqdm.auto import tqdm
 
@@ -284,8 +396,10 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     counts = np.bincount(data.quadrant, minlength=4).astype(float)
-    weights = 1.0 / np.maximum(counts[data.quadrant], 1)  # each quadrant equally likely per batch
+    weights = (1.0 / np.maximum(counts[data.quadrant], 1)) ** cfg.balance
     weights /= weights.sum()
+    cur, prev, ref = (torch.from_numpy(one_hot(a)) for a in (data.cur, data.prev, data.ref))
+    ys = torch.from_numpy(data.y)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     G.train()
@@ -293,36 +407,40 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
     hist, start = net.history, time.perf_counter()
     bar = tqdm(range(cfg.steps), desc="MIDINet", disable=not progress, mininterval=2.0)
     for step in bar:
-        idx = rng.choice(len(data), size=cfg.batch_size, p=weights)
+        idx = torch.from_numpy(rng.choice(len(data), size=cfg.batch_size, p=weights))
         k = int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1))
-        x = torch.from_numpy(np.roll(data.cur[idx], k, axis=2)).float()  # rolls stay far from the edges
-        prev = torch.from_numpy(np.roll(data.prev[idx], k, axis=2)).float()
-        y = transpose_condition(torch.from_numpy(data.y[idx]), k)
+        x, p_bar, r_bar = (_shift_steps(a[idx], k) for a in (cur, prev, ref))
+        y = _shift_y(ys[idx], k)
 
-        noise = cfg.instance_noise * max(0.0, 1.0 - step / (0.75 * cfg.steps))
-        z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
-        fake = G(z, y, prev)
-        if cfg.binarize:
-            fake = binarize(fake)
-        d_real, d_fake, _, _ = _judge(D, x, fake.detach(), y, noise)
+        fake = hard(G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar))
+        d_real, d_fake, _, _ = _judge(D, x, fake.detach(), y)
         d_loss = F.binary_cross_entropy(d_real, torch.full_like(d_real, cfg.real_label)) + \
             F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
+        groups = [y[:, q] > 0 for q in range(len(EMOTIONS)) if (y[:, q] > 0).any()]  # the batch's emotions
+        has_ref = y[:, -1] > 0
         for _ in range(cfg.g_steps):
-            z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
-            soft = G(z, y, prev)
-            fake = binarize(soft) if cfg.binarize else soft
-            _, p_fake, f_real, f_fake = _judge(D, x, fake, y, noise)
-            fm = F.mse_loss(soft.mean(0), x.mean(0), reduction="sum") * cfg.lambda_mean + \
-                F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
+            soft = G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar)
+            fake = hard(soft)
+            _, p_fake, f_real, f_fake = _judge(D, x, fake, y)
+            fm = F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
+            for g in groups:  # per emotion: each keeps its own mean bar and note lengths
+                fm = fm + cfg.lambda_mean * F.mse_loss(soft[g].mean(0), x[g].mean(0), reduction="sum") / len(groups)
+                if cfg.lambda_rhythm:
+                    fm = fm + cfg.lambda_rhythm * F.mse_loss(rhythm_transitions(fake[g]), rhythm_transitions(x[g]),
+                                                             reduction="sum") / len(groups)
             if cfg.lambda_interval:
-                fm = fm + cfg.lambda_interval * F.mse_loss(interval_histogram(fake), interval_histogram(x),
-                                                           reduction="sum")  # on what is played (binarised)
-            if cfg.lambda_chord:
-                fm = fm + cfg.lambda_chord * F.mse_loss(chord_profile(fake, y), chord_profile(x, y), reduction="sum")
+                fm = fm + cfg.lambda_interval * F.mse_loss(interval_histogram(fake, p_bar), interval_histogram(x, p_bar),
+                                                           reduction="sum")
+            if cfg.lambda_scale:
+                minor = y[:, len(EMOTIONS)]
+                fm = fm + cfg.lambda_scale * F.mse_loss(scale_profile(fake, minor), scale_profile(x, minor), reduction="sum")
+            if cfg.lambda_reference and has_ref.any():
+                fm = fm + cfg.lambda_reference * F.nll_loss(torch.log(soft[has_ref] + 1e-8).reshape(-1, N_CLASSES),
+                                                            r_bar[has_ref].argmax(-1).reshape(-1))
             g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -342,13 +460,48 @@ def train(net: MidiNet, data: SegmentPairs, *, progress: bool = True, log_every:
     return net
 
 
-@torch.no_grad()
-def sample_segment(G: Generator, y: np.ndarray, prev: np.ndarray, generator: torch.Generator) -> np.ndarray:
-    """Note probabilities (64, 128) for one segment, with BatchNorm in eval mode as in training's running stats."""
-    G.eval()
-    z = torch.randn(1, G.z_dim, generator=generator)
-    out = G(z, torch.from_numpy(y)[None], torch.from_numpy(prev).float()[None])
-    return out[0].numpy()
+# ---- composing ----------------------------------------------------------------------------------------------
+
+def choose_bar(probs: np.ndarray, *, sounding_at_start: int | None, rng: np.random.Generator, temperature: float = 1.0,
+               top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
+               grid: int = 1) -> np.ndarray:
+    """Step classes for one bar from the generator's per-step probabilities (16, N_CLASSES).
+
+    At each step the classes that keep a valid melody are kept (a hold needs a sounding note; with a grid, onsets
+    only on it) and one is chosen by temperature / top_k / top_p (top_k=1: the most likely, as D saw in training).
+    When that is an onset, its pitch is chosen again among the pitches with the leap penalty's re-ranking: the
+    penalty moves pitches, never whether and when a note starts."""
+    out = np.zeros(STEPS_PER_BAR, np.int64)
+    current, last = sounding_at_start, sounding_at_start
+    for t, p in enumerate(probs):
+        w = p.astype(np.float64).copy()
+        if current is None:
+            w[HOLD] = 0.0
+        if t % grid:
+            w[2:] = 0.0
+        if w.sum() <= 0:
+            w[HOLD if current is not None else REST] = 1.0
+        c = decoding.sample_class(w, rng, temperature=temperature, top_k=top_k, top_p=top_p)
+        if c >= 2 and last is not None and leap_penalty > 0:
+            pitch_w = w[2:] * decoding.leap_weights(last, leap_penalty, HIGH + 1)[LOW:]
+            c = 2 + decoding.sample_class(pitch_w, rng, temperature=temperature, top_k=top_k, top_p=top_p)
+        out[t] = c
+        if c >= 2:
+            current = last = LOW + c - 2
+        elif c == REST:
+            current = None
+    return out
+
+
+def closes_on(bar: np.ndarray, goal: tuple[int, ...]) -> bool:
+    """Whether a bar of step classes ends as a cadence on `goal` (decoding.ends_on, on its last note)."""
+    onsets = np.nonzero(bar >= 2)[0]
+    if not len(onsets):
+        return False
+    i = int(onsets[-1])
+    held = bar[i + 1:] == HOLD
+    length = 1 + (int(np.argmin(held)) if not held.all() else len(held))
+    return decoding.ends_on(i, length, LOW + int(bar[i]) - 2, goal)
 
 
 @dataclass
@@ -358,46 +511,58 @@ class GANModel:
     net: Generator
     cfg: GANConfig
     meta: dict = field(default_factory=dict)  # provenance, history and metrics from the checkpoint
-    threshold: float = 0.5  # a step sounds when its most likely pitch reaches this (so silence is possible)
     name: str = "gan"
 
     @one_thread
+    @torch.no_grad()
     def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
-                 grid: int = 1) -> Piece:
-        """Continue the prompt's 4-bar opening segment by segment to `bars` bars (MIDINet); a prompt of no bars
-        starts from noise after a silent previous segment (MIDINet's first bar; training saw every tune's
-        opening that way).
+                 grid: int = 1, cadence_tries: int = 1) -> Piece:
+        """Continue the prompt bar by bar to `bars` bars (from bar 1 when it has none), as MIDINet writes.
 
-        Each new segment is conditioned on the emotion, the chords of its own bars and the previous segment.
-        Pitches outside the melody register (where training data never goes) get zero probability. Decoding
-        (emolib.music.decoding): a step sounds when its most likely pitch reaches `threshold`; its pitch is
-        chosen by temperature / top_k / top_p after the leap penalty's re-ranking (top_k=1: the most likely);
-        with grid > 1 the probabilities are averaged over cells of `grid` steps, so notes start on that grid.
+        Each bar is conditioned on the emotion, the key, its chord, its place in the tune, the bar before it
+        and the reference bar the form plan names for it (emolib.music.form.form_plan); its noise comes from
+        `seed`. Decoding (emolib.music.decoding): at each step the model's class probabilities, re-ranked by
+        the leap penalty, chosen by temperature / top_k / top_p (top_k=1: the most likely, as MIDINet does);
+        with cadence_tries > 1, up to that many versions of bar 8 and the last bar (each from new noise) and the
+        first that closes on the cadence chord is kept.
         """
+        from .form import form_plan
+
+        from .form import cadence_goal
+
         settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
-                                       leap_penalty=leap_penalty, grid=grid))
-        grid = settings.pop("grid")
-        if prompt.bars not in (0, BARS):
-            raise BadInput(f"the GAN continues a {BARS}-bar opening (or none), got {prompt.bars} bars")
-        emotion = prompt.quadrant.name
+                                       leap_penalty=leap_penalty, grid=grid, cadence_tries=cadence_tries))
+        tries = settings.pop("cadence_tries")
+        G = self.net.eval()
         rng, gen = np.random.default_rng(seed), torch.Generator().manual_seed(int(seed))
-        lo, hi = REGISTER
-        out = [prompt.roll.astype(np.uint8) if prompt.bars else np.zeros((SEGMENT_STEPS, N_PITCHES), np.uint8)]
-        for i in range(1 if prompt.bars else 0, -(-bars // BARS)):
-            bar = i * BARS
-            y = condition(emotion, [prompt.chord_at(bar + j) for j in range(BARS)])
-            probs = sample_segment(self.net, y, out[-1], gen)
-            probs[:, :lo] = 0.0
-            probs[:, hi + 1:] = 0.0
-            if grid > 1:
-                probs = decoding.cells(probs, grid)
-            notes = decoding.choose_steps(probs, last=last_pitch(out[-1]), rng=rng, threshold=self.threshold, **settings)
-            out.append(np.repeat(notes, grid, axis=0) if grid > 1 else notes)
-        roll = np.concatenate(out if prompt.bars else out[1:])[:bars * STEPS_PER_BAR]
         given = min(prompt.bars, bars)
-        return prompt.with_notes(roll, by=prompt.authors[:given] + (self.name,) * (bars - given),
-                                 edits=prompt.changes[:given] + ((),) * (bars - given))
+        original, prompt = prompt, in_c(prompt)  # written in C, moved back to the prompt's key at the end
+        steps = roll_to_steps(prompt.roll[:given * STEPS_PER_BAR]).reshape(given, STEPS_PER_BAR)
+        written = [steps[b] for b in range(given)]
+        plan = form_plan(bars)
+        silent = np.full(STEPS_PER_BAR, REST, np.int64)
+        emotion = prompt.quadrant.name
+        for b in range(given, bars):
+            ref = plan[b]
+            prev = written[b - 1] if b else silent
+            y = condition(emotion, prompt.mode, prompt.chord_at(b), b, bars, ref is not None)
+            bars_in = [torch.from_numpy(one_hot(a))[None] for a in (prev, written[ref] if ref is not None else silent)]
+            goal = cadence_goal(b, bars, 0)  # in C
+            versions = []
+            for _ in range(tries if goal is not None else 1):  # cadence_tries: the model's versions of a cadence bar
+                probs = G(torch.randn(1, G.z_dim, generator=gen), torch.from_numpy(y)[None], *bars_in)[0].numpy()
+                versions.append(choose_bar(probs, sounding_at_start=last_sounding(prev) if b else None, rng=rng,
+                                           **settings))
+                if goal is None or closes_on(versions[-1], goal):
+                    break
+            written.append(versions[-1] if goal is None or closes_on(versions[-1], goal) else versions[0])
+        roll = steps_to_roll(np.concatenate(written)) if written else np.zeros((0, 128), np.uint8)
+        piece = from_c(prompt.with_notes(roll, by=prompt.authors[:given] + (self.name,) * (bars - given),
+                                         edits=prompt.changes[:given] + ((),) * (bars - given)), original.tonic)
+        if given:  # the given bars are the prompt's notes exactly (their steps were only the model's input)
+            piece.roll[:given * STEPS_PER_BAR] = original.roll[:given * STEPS_PER_BAR]
+        return replace(piece, chords=original.chords)
 
 
 def save(model: GANModel | MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:
@@ -426,9 +591,9 @@ def load(path: str | Path) -> GANModel:
 
 
 def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = True) -> GANModel:
-    """Build MIDINet, train it on the labelled pieces' segment pairs, and return the generator ready to compose."""
+    """Build MIDINet, train it on the labelled pieces' bars, and return the generator ready to compose."""
     from ..config import load as load_config
 
     cfg = cfg or load_config(GANConfig)
-    net = train(build(cfg), segment_pairs(pieces, cfg.hop_bars), progress=progress)
+    net = train(build(cfg), bar_pairs(pieces, cfg.max_bars), progress=progress)
     return GANModel(net.generator.eval(), cfg, {"history": asdict(net.history)})

@@ -123,3 +123,31 @@ def empty(bars: int) -> np.ndarray:
     """A silent roll of `bars` bars."""
     return np.zeros((bars * STEPS_PER_BAR, N_PITCHES), np.uint8)
 
+
+
+def key_shift(tonic: int) -> int:
+    """The semitones (-5..+6) that move a tonic to C the shortest way."""
+    s = (-tonic) % 12
+    return s - 12 if s > 6 else s
+
+
+def in_c(piece: Piece) -> Piece:
+    """The piece moved to C (C major or C minor): how both models see every tune, as folk-rnn does. Learning in
+    one key, a model spends nothing on learning that a tune in D is a tune in C moved up, and the key's scale is
+    always the same degrees; transpose back with from_c."""
+    return _moved(piece, key_shift(piece.tonic), 0)
+
+
+def from_c(piece: Piece, tonic: int) -> Piece:
+    """A piece written in C moved to the key of `tonic` (the inverse of in_c for that tonic)."""
+    return _moved(piece, -key_shift(tonic), tonic)
+
+
+def _moved(piece: Piece, semitones: int, tonic: int) -> Piece:
+    from dataclasses import replace as _replace
+
+    from .roll import fold_into_register, transpose
+
+    roll = fold_into_register(transpose(piece.roll, semitones)) if semitones else piece.roll
+    chords = [Chord((c.root + semitones) % 12, c.minor) for c in piece.chords]
+    return _replace(piece, roll=roll, chords=chords, tonic=tonic % 12)

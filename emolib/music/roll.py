@@ -94,15 +94,15 @@ def roll_to_midi(tracks: np.ndarray | Track | list[Track], tempo: float = 120.0)
 
 
 def seconds_to_quarters(pm, t: np.ndarray) -> np.ndarray:
-    """Times in seconds -> quarter notes on a MIDI file's beat grid (past the last beat, its spacing continues)."""
-    beats = np.asarray(pm.get_beats())
-    if len(beats) < 2:
-        beats = np.array([0.0, 0.5])
+    """Times in seconds -> quarter notes, through the file's tempo changes (MIDI tempo is time per quarter note,
+    whatever the time signature says a beat is; past the last change its tempo continues)."""
+    times, tempi = pm.get_tempo_changes()
+    if len(times) == 0:
+        times, tempi = np.array([0.0]), np.array([120.0])
+    at = np.concatenate([[0.0], np.cumsum(np.diff(times) * tempi[:-1] / 60.0)])  # quarters at each change
     t = np.asarray(t, dtype=float)
-    quarters = np.interp(t, beats, np.arange(len(beats)))
-    beyond = t > beats[-1]
-    quarters[beyond] = len(beats) - 1 + (t[beyond] - beats[-1]) / (beats[-1] - beats[-2])
-    return quarters
+    i = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 1)
+    return at[i] + (t - times[i]) * tempi[i] / 60.0
 
 
 def midi_to_roll(pm, *, instruments: str = "all") -> np.ndarray:
@@ -178,3 +178,16 @@ def last_pitch(roll: np.ndarray) -> int | None:
     """The pitch sounding last in a roll (the highest, if several), or None if the roll is silent."""
     steps = np.flatnonzero(roll.any(axis=1))
     return None if len(steps) == 0 else int(np.flatnonzero(roll[steps[-1]])[-1])
+
+
+def fold_into_register(roll: np.ndarray, low: int = REGISTER[0], high: int = REGISTER[1]) -> np.ndarray:
+    """Every note moved by whole octaves into [low, high] (a melody may span more than the register)."""
+    notes = []
+    for n in roll_to_notes(roll):
+        p = n.pitch
+        while p < low:
+            p += 12
+        while p > high:
+            p -= 12
+        notes.append(Note(p, n.start, n.end))
+    return notes_to_roll(notes, len(roll))

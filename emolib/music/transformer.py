@@ -1,16 +1,20 @@
 """A compact emotion-conditioned transformer (in the spirit of EMOPIA's emotion-token transformer).
 
-A minGPT-style decoder over the event tokens of :mod:`emolib.music.tokens`: the emotion token comes
-first, then ``BAR CHORD POS PITCH DUR ...``. Trained on the same melodies as the GAN (folk corpus by
-default, EMOPIA when given), with the same transposition augmentation. Generation continues a real
-4-bar seed under the seed tune's chords, which we write in at every bar; a small grammar keeps the
-output a valid monophonic melody (positions move forward, notes never overlap).
+A minGPT-style decoder over the event tokens of :mod:`emolib.music.tokens`: the emotion and key tokens come
+first, then ``BAR IDX CHORD POS PITCH DUR ...``. Its context holds a whole 16-bar tune (block_size tokens),
+and each bar carries its index in the tune, so while it writes bar 13 it can attend to bar 1 and knows
+where it is: it can learn from the corpus to restate and vary a phrase and to close on a cadence, as
+folk-rnn (Sturm et al. 2016) and Music Transformer (Huang et al. 2018) do. It is trained on the first 16
+bars of each tune, transposed into every key, and learns only the tokens it chooses at generation (notes
+and bar ends); the emotion, key, bar indices and chords are written in by us. A small grammar keeps the
+output a valid monophonic melody in the register (positions move forward, notes never overlap).
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +26,7 @@ from ..config import one_thread
 from . import decoding
 from . import tokens as tk
 from .chords import ALL_CHORDS, Chord
-from .piece import REGISTER, Piece
+from .piece import REGISTER, Piece, from_c, in_c
 from .roll import STEPS_PER_BAR
 
 
@@ -33,20 +37,23 @@ class TransformerConfig:
     n_layer: int = 4
     n_head: int = 4
     n_embd: int = 128
-    block_size: int = 192  # tokens of context: about 6 bars of a folk melody
-    dropout: float = 0.1
+    block_size: int = 512  # tokens of context: a whole 16-bar folk tune (99 % of them fit)
+    dropout: float = 0.15  # a few thousand tunes in one key: some regularisation against learning them by heart
     batch_size: int = 16  # small batches of long windows: a CPU run of minutes, not hours
-    steps: int = 2500
+    steps: int = 3000  # about 12 passes over the training tunes; the best held-out step is kept
     lr: float = 1e-3  # AdamW, linear warm-up then cosine decay to lr * min_lr_ratio
     warmup: int = 100
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.01
-    transpose: tuple[int, int] = (-5, 6)  # augmentation, as for the GAN
+    transpose: tuple[int, int] = (0, 0)  # augmentation by transposition; none: every tune is learned in C
+    # quadrant balance of the batches: weight per tune = (1 / tunes of its quadrant) ** balance; 1 balances fully
+    # (the 154 angry tunes would each be seen ~15x as often as a happy one, and learnt by heart), 0 not at all
+    balance: float = 0.75
     seed: int = 0
 
     @classmethod
     def fast(cls) -> "TransformerConfig":
-        return cls(n_layer=2, n_head=2, n_embd=64, block_size=128, batch_size=16, steps=150, warmup=10)
+        return cls(n_layer=2, n_head=2, n_embd=64, block_size=512, batch_size=8, steps=150, warmup=10)
 
 
 class Block(nn.Module):
@@ -113,57 +120,93 @@ class EmotionTransformer(nn.Module):
 
 @dataclass
 class Tune:
-    tokens: np.ndarray  # token ids, emotion first
-    bar_starts: np.ndarray  # index of every BAR token
+    tokens: np.ndarray  # token ids: emotion, key, then the tune's first TUNE_BARS bars (EOS if it ends there)
 
 
 def tokenize(melodies: list[Piece]) -> list[Tune]:
+    """The first 16 bars of each labelled piece, moved to C, as tokens (with EOS when the tune ends within them)."""
     out = []
     for m in melodies:
         if m.quadrant is None:
             continue
+        m = in_c(m)
         chords = m.chords or [Chord(m.tonic, m.mode == "minor")]
-        t = np.array(tk.roll_to_tokens(m.roll, chords, m.quadrant.number) + [tk.EOS], dtype=np.int64)
-        out.append(Tune(t, np.flatnonzero(t == tk.BAR)))
+        bars = min(m.bars, tk.TUNE_BARS)
+        ids = tk.roll_to_tokens(m.roll[:bars * STEPS_PER_BAR], chords, m.quadrant.number, (m.tonic, m.mode), m.bars)
+        out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= tk.TUNE_BARS else []), dtype=np.int64)))
     if not out:
         raise ValueError("no labelled melodies to train on")
     return out
 
 
 _CHORD_SHIFT = np.array([[ALL_CHORDS.index(Chord((c.root + k) % 12, c.minor)) for c in ALL_CHORDS] for k in range(12)])
+_KEY_SHIFT = np.array([[tk.KEYS.index(((t + k) % 12, m)) for t, m in tk.KEYS] for k in range(12)])
 
 
 def transpose_tokens(t: np.ndarray, k: int) -> np.ndarray:
-    """Shift pitches by k semitones and chord roots with them."""
+    """Shift pitches by k semitones, and the key and chord roots with them."""
     t = t.copy()
     pitch = (t >= tk.PITCH0) & (t < tk.PITCH0 + 128)
     t[pitch] = np.clip(t[pitch] + k, tk.PITCH0, tk.PITCH0 + 127)
     chord = (t >= tk.CHORD0) & (t < tk.CHORD0 + len(ALL_CHORDS))
     t[chord] = tk.CHORD0 + _CHORD_SHIFT[k % 12][t[chord] - tk.CHORD0]
+    key = (t >= tk.KEY0) & (t < tk.KEY0 + len(tk.KEYS))
+    t[key] = tk.KEY0 + _KEY_SHIFT[k % 12][t[key] - tk.KEY0]
     return t
 
 
-def batch(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator) -> torch.Tensor:
-    """Windows of block_size + 1 tokens: the emotion token, then the tune from a random bar on."""
-    rows = np.full((cfg.batch_size, cfg.block_size + 1), tk.PAD, dtype=np.int64)
-    for r, i in enumerate(rng.choice(len(tunes), size=cfg.batch_size, p=weights)):
-        tune = tunes[i]
-        start = tune.bar_starts[rng.integers(len(tune.bar_starts))]
-        window = np.concatenate([tune.tokens[:1], tune.tokens[start:start + cfg.block_size]])
+def batch(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator,
+          idx: np.ndarray | None = None) -> torch.Tensor:
+    """Whole tunes (their first 16 bars, cut at block_size + 1 tokens), each in a random key, padded to the longest
+    in the batch (not to the block: most tunes are shorter, and padding costs as much as tokens)."""
+    idx = rng.choice(len(tunes), size=cfg.batch_size, p=weights) if idx is None else idx
+    picked = [tunes[i].tokens[:cfg.block_size + 1] for i in idx]
+    rows = np.full((len(picked), max(len(w) for w in picked)), tk.PAD, dtype=np.int64)
+    for r, window in enumerate(picked):
         rows[r, :len(window)] = transpose_tokens(window, int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1)))
     return torch.from_numpy(rows)
+
+
+def batches(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator, pool: int = 8):
+    """Endless training batches, bucketed: `pool` batches' worth of tunes are drawn (quadrant-balanced), sorted by
+    length and cut into batches, so each batch holds tunes of similar length and little padding (twice as fast)."""
+    lengths = np.array([min(len(t.tokens), cfg.block_size + 1) for t in tunes])
+    while True:
+        idx = rng.choice(len(tunes), size=cfg.batch_size * pool, p=weights)
+        idx = idx[np.argsort(lengths[idx], kind="stable")]
+        for k in rng.permutation(pool):
+            yield batch(tunes, weights, cfg, rng, idx[k * cfg.batch_size:(k + 1) * cfg.batch_size])
+
+
+_GIVEN = torch.from_numpy(np.isin(tk.KINDS, tk.GIVEN))
+
+
+def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy on the tokens the model chooses at generation (notes, bar ends, the end): the
+    emotion, key, bar-index and chord tokens are written in by us, so predicting them is not its job."""
+    targets = targets.masked_fill(_GIVEN[targets], tk.PAD)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=tk.PAD)
+
+
+def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
+    """Sampling weight per tune: (1 / tunes of its quadrant) ** balance, normalised."""
+    q = np.array([int(t.tokens[0]) for t in tunes])
+    counts = {k: (q == k).sum() for k in set(q)}
+    w = np.array([(1.0 / counts[k]) ** balance for k in q])
+    return w / w.sum()
 
 
 @dataclass
 class TransformerHistory:
     loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)  # every steps / 20, on the held-out tunes
+    best_step: int = 0  # the step whose weights were kept (lowest held-out loss)
     seconds: float = 0.0
 
 
-def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Melody] | None = None,
+def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
           progress: bool = True) -> tuple[EmotionTransformer, TransformerHistory]:
-    """Next-token training with quadrant-balanced batches, AdamW and a warm-up + cosine schedule."""
+    """Next-token training on whole 16-bar tunes with quadrant-balanced batches, AdamW and warm-up + cosine."""
     from tqdm.auto import tqdm
 
     from ..config import load
@@ -173,23 +216,21 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     rng = np.random.default_rng(cfg.seed)
     tunes = tokenize(melodies)
     val_tunes = tokenize(val) if val else None
-    q = np.array([int(t.tokens[0]) for t in tunes])
-    counts = {k: (q == k).sum() for k in set(q)}
-    weights = np.array([1.0 / counts[k] for k in q])
-    weights /= weights.sum()
+    weights = tune_weights(tunes, cfg.balance)
     model = EmotionTransformer(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     hist, start = TransformerHistory(), time.perf_counter()
     bar = tqdm(range(cfg.steps), desc="transformer", disable=not progress, mininterval=2.0)
+    stream = batches(tunes, weights, cfg, rng)
     for step in bar:
         lr = cfg.lr * (step + 1) / cfg.warmup if step < cfg.warmup else cfg.lr * (
             cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))))
         for g in opt.param_groups:
             g["lr"] = lr
         model.train()
-        xy = batch(tunes, weights, cfg, rng)
+        xy = next(stream)
         logits = model(xy[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), xy[:, 1:].reshape(-1), ignore_index=tk.PAD)
+        loss = loss_on_choices(logits, xy[:, 1:])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -197,8 +238,12 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
         hist.loss.append(loss.item())
         if val_tunes and (step % max(1, cfg.steps // 20) == 0 or step == cfg.steps - 1):
             hist.val_loss.append(evaluate(model, val_tunes, cfg))
+            if hist.val_loss[-1] <= min(hist.val_loss):  # keep the weights of the best held-out loss
+                best, hist.best_step = copy.deepcopy(model.state_dict()), step
         bar.set_postfix(loss=f"{loss.item():.3f}")
     hist.seconds = time.perf_counter() - start
+    if val_tunes:
+        model.load_state_dict(best)
     return model.eval(), hist
 
 
@@ -213,7 +258,7 @@ def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfi
     for _ in range(batches):
         xy = batch(tunes, weights, fixed, rng)
         logits = model(xy[:, :-1])
-        losses.append(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), xy[:, 1:].reshape(-1), ignore_index=tk.PAD).item())
+        losses.append(loss_on_choices(logits, xy[:, 1:]).item())
     return float(np.mean(losses))
 
 
@@ -250,24 +295,30 @@ class TransformerModel:
     @torch.no_grad()
     def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
-                 grid: int = 1) -> Piece:
+                 grid: int = 1, cadence_tries: int = 1) -> Piece:
         """Continue the prompt's bars to `bars` bars, one event token at a time, under the prompt's chords (we
         write the chord token in at every bar); a prompt of no bars starts from the emotion token alone.
 
         Decoding (emolib.music.decoding): the next token is drawn after temperature, top_k and top_p, among
         the tokens that keep a valid monophonic melody in the register; the leap penalty lowers the
         probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
-        positions and durations are whole cells of `grid` steps.
+        positions and durations are whole cells of `grid` steps; with cadence_tries > 1, bar 8 and the last bar
+        are written up to that many times from the same context and the first version that closes on the
+        cadence chord is kept (else the first).
         """
+        from .form import cadence_goal
+
         settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
-                                       leap_penalty=leap_penalty, grid=grid))
-        grid, leap_penalty = settings.pop("grid"), settings.pop("leap_penalty")
+                                       leap_penalty=leap_penalty, grid=grid, cadence_tries=cadence_tries))
+        grid, leap_penalty, tries = settings.pop("grid"), settings.pop("leap_penalty"), settings.pop("cadence_tries")
         model, cfg = self.net, self.net.cfg
         model.eval()
         gen = torch.Generator().manual_seed(int(seed))
+        original, prompt = prompt, in_c(prompt)  # written in C, moved back to the prompt's key at the end
         chords = [prompt.chord_at(b) for b in range(bars)]
         seed_bars = min(prompt.bars, bars)
-        seq = tk.roll_to_tokens(prompt.roll[:seed_bars * STEPS_PER_BAR], chords, prompt.quadrant.number)
+        seq = tk.roll_to_tokens(prompt.roll[:seed_bars * STEPS_PER_BAR], chords, prompt.quadrant.number,
+                                (prompt.tonic, prompt.mode), bars)
         last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]
         free_at, last_pitch = 0, None
         if last_note:
@@ -277,13 +328,16 @@ class TransformerModel:
             last_pitch = seq[i + 1] - tk.PITCH0
         state = {"bar": seed_bars - 1, "free_at": free_at, "last": "DUR"}
         cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
+        start_of_bar = first_version = None  # cadence_tries: the context where a cadence bar starts, its first version
+        tried = 0
         while True:
             if cache is None or cache[0][0].shape[2] + len(seq) - cached > cfg.block_size:
-                # (re)start the context: the emotion token, then the latest tokens from a bar line, filling at most
-                # 3/4 of the block so that the next few bars fit before the cache must be rebuilt
-                tail = seq[1:][-(3 * cfg.block_size // 4):]
+                # (re)start the context: the emotion and key tokens, then the latest tokens from a bar line, filling
+                # at most 3/4 of the block so that the next few bars fit before the cache must be rebuilt (a whole
+                # 16-bar tune fits: this happens only for longer pieces)
+                tail = seq[2:][-(3 * cfg.block_size // 4):]
                 cut = tail.index(tk.BAR) if tk.BAR in tail and len(seq) > 3 * cfg.block_size // 4 else 0
-                logits, cache = model.step(torch.tensor([seq[:1] + tail[cut:]]))
+                logits, cache = model.step(torch.tensor([seq[:2] + tail[cut:]]))
             else:
                 for t in seq[cached:]:
                     logits, cache = model.step(torch.tensor([[t]]), cache)
@@ -294,12 +348,27 @@ class TransformerModel:
                 logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(
                     np.log(decoding.leap_weights(last_pitch, leap_penalty))).float()
             t = decoding.sample_token(logits, _allowed(state, grid), generator=gen, **settings)
+            if t == tk.BAR and start_of_bar is not None:  # a cadence bar is written: keep it, or write it again
+                tried += 1
+                here = (list(seq), dict(state), last_pitch, cache, cached)
+                if closes(seq[start_of_bar[0]:], cadence_goal(state["bar"], bars, 0)):
+                    start_of_bar = first_version = None
+                elif tried < tries:
+                    first_version = first_version or here
+                    n, s0, last_pitch, cache, cached = start_of_bar  # back to where the bar started
+                    seq, state = seq[:n], dict(s0)
+                    continue
+                else:
+                    seq, state, last_pitch, cache, cached = first_version or here
+                    start_of_bar = first_version = None
             if t == tk.BAR:
                 state["bar"] += 1
                 if state["bar"] >= bars:
                     break
-                seq += [tk.BAR, tk.chord_token(chords[state["bar"]])]
+                seq += tk.bar_header(state["bar"], chords[state["bar"]], bars)
                 state["last"] = "CHORD"
+                if tries > 1 and cadence_goal(state["bar"], bars, 0) is not None:
+                    start_of_bar, tried = (len(seq), dict(state), last_pitch, cache, cached), 0
                 continue
             seq.append(t)
             state["last"] = tk.kind(t)
@@ -309,8 +378,20 @@ class TransformerModel:
                 start = state["bar"] * STEPS_PER_BAR + seq[-3] - tk.POS0
                 state["free_at"] = start + t - tk.DUR0 + 1
         roll = tk.tokens_to_roll(seq, bars)
-        return prompt.with_notes(roll, by=prompt.authors[:seed_bars] + (self.name,) * (bars - seed_bars),
-                                 edits=prompt.changes[:seed_bars] + ((),) * (bars - seed_bars))
+        piece = from_c(prompt.with_notes(roll, by=prompt.authors[:seed_bars] + (self.name,) * (bars - seed_bars),
+                                         edits=prompt.changes[:seed_bars] + ((),) * (bars - seed_bars)), original.tonic)
+        if seed_bars:  # the given bars are the prompt's notes exactly
+            piece.roll[:seed_bars * STEPS_PER_BAR] = original.roll[:seed_bars * STEPS_PER_BAR]
+        return replace(piece, chords=original.chords)
+
+
+def closes(bar_tokens: list[int], goal: tuple[int, ...]) -> bool:
+    """Whether a bar's note tokens (POS PITCH DUR ...) end as a cadence on `goal` (decoding.ends_on)."""
+    at = [i for i, t in enumerate(bar_tokens) if tk.kind(t) == "POS" and i + 2 < len(bar_tokens)]
+    if not at:
+        return False
+    i = at[-1]
+    return decoding.ends_on(bar_tokens[i] - tk.POS0, bar_tokens[i + 2] - tk.DUR0 + 1, bar_tokens[i + 1] - tk.PITCH0, goal)
 
 
 def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
