@@ -9,7 +9,7 @@ Warm figures are medians over --repeats calls after one call has loaded everythi
 - a whole image-to-MIDI call on the sample face (detection, classification, 16 bars, MIDI);
 - cold: `python -m emolib compose --image <sample face>` in a fresh process.
 Each figure also has its minimum and maximum; on a busy machine the maximum grows, the median much less.
---write saves figures/speed.json.
+--write saves figures/speed.json; the README shows table() of it (a test checks).
 """
 from __future__ import annotations
 
@@ -34,6 +34,24 @@ def timed(fn, repeats: int) -> dict:
         fn(i)
         seconds.append(time.perf_counter() - start)
     return {"median": round(statistics.median(seconds), 4), "min": round(min(seconds), 4), "max": round(max(seconds), 4)}
+
+
+def table(out: dict) -> str:
+    """Markdown of the measured figures (the README shows exactly this table)."""
+    def t(key: str, unit: str = "s", scale: float = 1.0, digits: int = 3) -> str:
+        r = out[key]
+        return f"{scale * r['median']:.{digits}f} {unit} (min {scale * r['min']:.{digits}f}, max {scale * r['max']:.{digits}f})"
+
+    rows = [("face classification, batched, per face", t("face_ms_per_face", "ms", digits=2)),
+            ("... with mirrored-face averaging", t("face_ms_per_face_flip", "ms", digits=2))]
+    rows += [(f"16 bars from the {k.split('_')[0]} (compose's defaults, warm)", t(k)) for k in out
+             if k.endswith("_seconds_per_16_bars")]
+    rows += [(f"rendering a happy 16-bar piece ({out['render_happy_16_bars_audio_seconds']} s of audio) to sound",
+              t("render_happy_16_bars_seconds")),
+             ("image to MIDI (detection, classification, 16 bars, MIDI), warm", t("image_to_midi_seconds")),
+             ("cold command line, `python -m emolib compose --image ...`", f"{out['cold_cli_seconds']:.2f} s")]
+    lines = [f"| what (median of {out['repeats']} warm calls) | time |", "|---|---|"]
+    return "\n".join(lines + [f"| {a} | {b} |" for a, b in rows])
 
 
 def main() -> None:
@@ -71,6 +89,7 @@ def main() -> None:
                         str(Path(tmp) / "cold.mid")], check=True, capture_output=True)
         out["cold_cli_seconds"] = round(time.perf_counter() - start, 2)
     print(json.dumps(out, indent=1))
+    print(table(out))
     if args.write:
         (ensure_dir(figures_dir()) / "speed.json").write_text(json.dumps(out, indent=1) + "\n")
 

@@ -6,7 +6,8 @@ For each emotion and seed: a real folk tune rendered like the generated ones, a 
 transformer piece (16 bars). Each MIDI file is measured with every metric of emolib.music.metrics, its
 mode is checked against the requested valence, and, when EMOPIA is present, the symbolic emotion
 classifier trained on EMOPIA's official split judges its quadrant. --write saves
-figures/04_comparison.json, which notebook 04 and the README show.
+figures/comparison_judge.json. An extra yardstick, quoted nowhere: notebook 04 computes its own comparison
+table (form, emotion, critic, speed) and the README's figures come from scripts/benchmark_music.py.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def main() -> None:
     result = {"table": table, "judge": report.__dict__ if report else None, "rows": all_rows}
     print(json.dumps(table, indent=1))
     if args.write:
-        (ensure_dir(figures_dir()) / "04_comparison.json").write_text(json.dumps(result, indent=1, default=float))
+        (ensure_dir(figures_dir()) / "comparison_judge.json").write_text(json.dumps(result, indent=1, default=float))
 
 
 if __name__ == "__main__":

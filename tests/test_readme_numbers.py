@@ -1,0 +1,53 @@
+"""The numbers the README quotes are the ones the scripts wrote: each table is the JSON's own formatting."""
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _stored(name: str) -> dict:
+    path = ROOT / "figures" / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run scripts/benchmark_music.py with --write")
+    return json.loads(path.read_text())
+
+
+def test_the_readme_music_targets_table_is_music_targets_json():
+    from emolib.music.benchmark import format_table
+
+    stored = _stored("music_targets.json")
+    assert stored["split"] == "test"
+    assert format_table(stored["columns"]) in README, "rerun scripts/benchmark_music.py --targets and paste its table"
+
+
+def test_the_readme_critic_table_is_music_critic_json():
+    from emolib.music.critic import format_rows
+
+    stored = _stored("music_critic.json")
+    assert stored["split"] == "test"
+    assert format_rows(stored) in README, "rerun scripts/benchmark_music.py --critic and paste its table"
+
+
+def test_the_readme_speed_table_is_speed_json():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_speed", ROOT / "scripts" / "benchmark_speed.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.table(_stored("speed.json")) in README, "rerun scripts/benchmark_speed.py --write and paste its table"
+
+
+def test_the_readme_sample_face_figures_are_the_classifier_json():
+    stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]["samples"]
+    faces = stored["faces"]
+    right = [f for f in faces if f["predicted"] == f["expected"]]
+    assert f"**{len(right)} of {len(faces)}** read as intended" in README
+    for f in faces:
+        if f["predicted"] != f["expected"]:
+            assert f"{f['name']} ({f['source']}) as {f['predicted']}" in README, f["name"]
+    for c, v in stored["scores"]["per_class"].items():
+        hit = sum(1 for f in right if f["expected"] == c)
+        assert f"{c} {hit} of {v['support']}" in README, c
