@@ -1,4 +1,4 @@
-"""EfficientNet-B0 face-emotion classifier: build (random or ImageNet-pretrained), train, evaluate.
+"""The face-emotion classifier (EfficientNet-Lite0 by default, B0 on request): build, train, evaluate.
 
 Starting points, each loaded for real:
 - ``"lite0"``: ImageNet-pretrained EfficientNet-Lite0 weights that ship inside the
@@ -28,7 +28,7 @@ from ..errors import EmolibError
 
 @dataclass
 class FaceConfig:
-    """Face data and the EfficientNet-B0 emotion classifier."""
+    """Face data and the EfficientNet emotion classifier (Lite0 from its ImageNet weights by default)."""
 
     # None = every class the dataset has: FER2013's seven, so neutral, surprised and afraid faces are
     # recognised as what they are and placed on the valence-arousal plane (emotion.VA_COORDINATES).
