@@ -178,7 +178,7 @@ def heard(roll: np.ndarray) -> np.ndarray:
     return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(buf), instruments="first"), len(roll) // 16)
 
 
-def form_features(roll: np.ndarray, tonic: int, mode: str, chords: list | None = None) -> dict:
+def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
     """The form, rhythm and key figures of one 16-bar melody, against the key it was written in.
 
     half_cadence: bar 8 ends on a note of a quarter or longer on a tone of the dominant (V) chord; tonic_close:
@@ -187,7 +187,8 @@ def form_features(roll: np.ndarray, tonic: int, mode: str, chords: list | None =
     scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
     """
     from .critic import features as critic_features
-    from .form import dominant
+    from .decoding import ends_on
+    from .form import HALF_CADENCE_BAR, cadence_goal
     from .key import detect_key, scale_pitch_classes
     from .roll import STEPS_PER_BAR, roll_to_notes
 
@@ -199,8 +200,9 @@ def form_features(roll: np.ndarray, tonic: int, mode: str, chords: list | None =
     per_bar = np.bincount([n.start // STEPS_PER_BAR for n in notes], minlength=len(roll) // STEPS_PER_BAR)
     return {
         "restated_or_varied": f["restated_bars"] + f["varied_bars"],
-        "half_cadence": float(last8 is not None and last8.end >= 8 * STEPS_PER_BAR - 4 and last8.end - last8.start >= 4
-                              and last8.pitch % 12 in dominant(tonic).pitch_classes),
+        "half_cadence": float(last8 is not None and ends_on(last8.start - HALF_CADENCE_BAR * STEPS_PER_BAR,
+                                                            last8.end - last8.start, last8.pitch,
+                                                            cadence_goal(HALF_CADENCE_BAR, 16, tonic))),
         "tonic_close": float(bool(notes) and notes[-1].pitch % 12 == tonic % 12 and notes[-1].end - notes[-1].start >= 4),
         "longest_note": f["longest_note"],
         "notes_per_bar": per_bar.astype(float),

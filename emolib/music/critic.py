@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .key import detect_key, scale_pitch_classes
-from .melodic import bar_signature
+from .melodic import VARIATION, alike, bar_signature
 from .roll import STEPS_PER_BAR, roll_to_notes
 
 # Every feature the critic sees, with what it measures (per piece, over the measured bars).
@@ -54,10 +54,7 @@ FEATURES: dict[str, str] = {
 
 def _similar(a: tuple, b: tuple) -> float:
     """Share of notes two bar signatures have in common (same onset and pitch), of the larger bar."""
-    if not a or not b:
-        return 0.0
-    sa, sb = {(o, p) for o, p, _ in a}, {(o, p) for o, p, _ in b}
-    return len(sa & sb) / max(len(sa), len(sb))
+    return alike({(o, p) for o, p, _ in a}, {(o, p) for o, p, _ in b})
 
 
 def features(roll: np.ndarray, *, from_bar: int = 0) -> dict[str, float]:
@@ -88,7 +85,7 @@ def features(roll: np.ndarray, *, from_bar: int = 0) -> dict[str, float]:
     rhythms = [tuple(o for o, _, _ in s) for s in sigs]
     sounding = [i for i, s in enumerate(sigs) if s]
     restated = [i for i in sounding if sigs[i] in sigs[:i]]
-    varied = [i for i in sounding if i not in restated and any(_similar(sigs[i], sigs[j]) >= 2 / 3 for j in range(i))]
+    varied = [i for i in sounding if i not in restated and any(_similar(sigs[i], sigs[j]) >= VARIATION for j in range(i))]
     pairs = [(sigs[i], sigs[i + 1]) for i in range(0, len(sigs) - 1, 2)]
     phrase_ends = []
     for b in range(from_bar + 3, bars, 4):
@@ -151,6 +148,12 @@ def two_sample_accuracy(a: np.ndarray, b: np.ndarray, *, folds: int = 5, seed: i
     return float(cross_val_score(clf, x, y, cv=cv, scoring="accuracy").mean())
 
 
+def _summary(accs: list[float], n: int) -> dict:
+    """The repeated test's result: mean accuracy, spread, range, pieces per side and number of repeats."""
+    return {"accuracy": round(float(np.mean(accs)), 3), "spread": round(float(np.std(accs)), 3),
+            "min": round(float(np.min(accs)), 3), "max": round(float(np.max(accs)), 3), "n": n, "repeats": len(accs)}
+
+
 def critic(a: np.ndarray, b: np.ndarray, *, n: int = 64, repeats: int = 10, seed: int = 0) -> dict:
     """The two-sample test repeated on `repeats` random draws of n rows from each sample: mean accuracy and spread."""
     rng = np.random.default_rng(seed)
@@ -159,9 +162,7 @@ def critic(a: np.ndarray, b: np.ndarray, *, n: int = 64, repeats: int = 10, seed
         ia = rng.choice(len(a), min(n, len(a)), replace=False)
         ib = rng.choice(len(b), min(n, len(b)), replace=False)
         accs.append(two_sample_accuracy(a[ia], b[ib], seed=seed + r))
-    return {"accuracy": round(float(np.mean(accs)), 3), "spread": round(float(np.std(accs)), 3),
-            "min": round(float(np.min(accs)), 3), "max": round(float(np.max(accs)), 3), "n": int(min(n, len(a), len(b))),
-            "repeats": repeats}
+    return _summary(accs, int(min(n, len(a), len(b))))
 
 
 def critic_matched(a: list[np.ndarray], b: list[np.ndarray], *, repeats: int = 10, seed: int = 0) -> dict:
@@ -179,8 +180,7 @@ def critic_matched(a: list[np.ndarray], b: list[np.ndarray], *, repeats: int = 1
         xa, xb = np.concatenate(xa), np.concatenate(xb)
         n = len(xa)
         accs.append(two_sample_accuracy(xa, xb, seed=seed + r))
-    return {"accuracy": round(float(np.mean(accs)), 3), "spread": round(float(np.std(accs)), 3),
-            "min": round(float(np.min(accs)), 3), "max": round(float(np.max(accs)), 3), "n": n, "repeats": repeats}
+    return _summary(accs, n)
 
 
 def format_rows(result: dict) -> str:

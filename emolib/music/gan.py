@@ -43,6 +43,7 @@ from ..emotion import EMOTIONS
 from ..errors import BadInput
 from . import decoding
 from .chords import Chord, chord_vector
+from .melodic import VARIATION, alike
 from .piece import REGISTER, Piece, from_c, in_c
 from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
@@ -183,11 +184,7 @@ def _shift_steps(x: torch.Tensor, k: int) -> torch.Tensor:
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Share of onsets two bars (step classes) have in common, same step and pitch, of the bar with more."""
-    oa, ob = {(t, c) for t, c in enumerate(a) if c >= 2}, {(t, c) for t, c in enumerate(b) if c >= 2}
-    return len(oa & ob) / max(len(oa), len(ob)) if oa and ob else 0.0
-
-
-VARIATION = 2 / 3  # a bar restates or varies an earlier one when at least this share of their notes is alike
+    return alike({(t, c) for t, c in enumerate(a) if c >= 2}, {(t, c) for t, c in enumerate(b) if c >= 2})
 
 
 def reference_bar(bars: np.ndarray, b: int) -> int | None:

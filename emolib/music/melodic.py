@@ -16,6 +16,14 @@ from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 LONG_NOTE = 4  # steps: a note of a quarter or longer ends a phrase audibly
 
 
+VARIATION = 2 / 3  # a bar restates or varies an earlier one when at least this share of their notes is alike
+
+
+def alike(a: set, b: set) -> float:
+    """Share of notes two bars have in common, as sets of (onset, pitch), of the bar with more (0 if either is empty)."""
+    return len(a & b) / max(len(a), len(b)) if a and b else 0.0
+
+
 def bar_signature(notes: list[Note], bar: int) -> tuple:
     """A bar's content relative to its start: (onset, pitch, length) of each note starting in it."""
     start = bar * STEPS_PER_BAR
