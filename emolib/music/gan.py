@@ -546,14 +546,15 @@ class GANModel:
             y = condition(emotion, prompt.mode, prompt.chord_at(b), b, bars, ref is not None)
             bars_in = [torch.from_numpy(one_hot(a))[None] for a in (prev, written[ref] if ref is not None else silent)]
             goal = cadence_goal(b, bars, 0)  # in C
-            versions = []
+            chosen = None
             for _ in range(tries if goal is not None else 1):  # cadence_tries: the model's versions of a cadence bar
                 probs = G(torch.randn(1, G.z_dim, generator=gen), torch.from_numpy(y)[None], *bars_in)[0].numpy()
-                versions.append(choose_bar(probs, sounding_at_start=last_sounding(prev) if b else None, rng=rng,
-                                           **settings))
-                if goal is None or closes_on(versions[-1], goal):
+                bar = choose_bar(probs, sounding_at_start=last_sounding(prev) if b else None, rng=rng, **settings)
+                if goal is None or closes_on(bar, goal):
+                    chosen = bar
                     break
-            written.append(versions[-1] if goal is None or closes_on(versions[-1], goal) else versions[0])
+                chosen = bar if chosen is None else chosen  # none closes: the first version
+            written.append(chosen)
         roll = steps_to_roll(np.concatenate(written)) if written else np.zeros((0, 128), np.uint8)
         piece = from_c(prompt.with_notes(roll, by=prompt.authors[:given] + (self.name,) * (bars - given),
                                          edits=prompt.changes[:given] + ((),) * (bars - given)), original.tonic)
