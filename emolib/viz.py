@@ -13,6 +13,7 @@ from .music.piece import REGISTER
 from .music.roll import STEPS_PER_BAR
 
 QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
+ACCOMPANIMENT_COLOR = "#9aa5b1"
 
 
 def _plt():
@@ -54,7 +55,7 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
               color: str = "#222222", pitch_range: tuple[int, int] | None = None, opening_bars: int = 0,
               given: list[int] | None = None, edited: list[int] | None = None):
     """A piano roll (time, 128): each note a bar from onset to release, bar lines, an optional accompaniment
-    underneath in grey. Who wrote what: the bars the model did not write are shaded (`given`; a Piece or a
+    underneath in grey (the legend names both). Who wrote what: the bars the model did not write are shaded (`given`; a Piece or a
     Composition passed as `roll` says which, as does `opening_bars` for the first bars) and the bars that
     post-processing changed are hatched (`edited`)."""
     from .music.roll import roll_to_notes
@@ -65,14 +66,14 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
     plt = _plt()
     if ax is None:
         fig, ax = plt.subplots(figsize=(10, 3))
-    layers = [(accompaniment, "#9aa5b1")] if accompaniment is not None else []
-    layers.append((roll, color))
-    used = np.flatnonzero(np.any([layer.any(axis=0) for layer, _ in layers], axis=0))
+    layers = [(accompaniment, ACCOMPANIMENT_COLOR, "accompaniment (the rendering's)")] if accompaniment is not None else []
+    layers.append((roll, color, "melody"))
+    used = np.flatnonzero(np.any([layer.any(axis=0) for layer, _, _ in layers], axis=0))
     lo, hi = pitch_range or ((used.min() - 2, used.max() + 3) if len(used) else REGISTER)
-    for layer, c in layers:
+    for layer, c, name in layers:
         notes = roll_to_notes(layer)
         ax.barh([n.pitch for n in notes], [n.end - n.start - 0.15 for n in notes], left=[n.start for n in notes],
-                height=0.8, color=c, edgecolor="none")
+                height=0.8, color=c, edgecolor="none", label=name if len(layers) > 1 else None)
     for bar in range(0, len(roll) + 1, STEPS_PER_BAR):
         ax.axvline(bar, color="#dddddd", lw=0.6 if bar % 64 else 1.4, zorder=0)
     for i, b in enumerate(given):
@@ -81,7 +82,7 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
     for i, b in enumerate(edited):
         ax.axvspan(b * STEPS_PER_BAR, (b + 1) * STEPS_PER_BAR, facecolor="none", edgecolor="#b07aa1", hatch="///",
                    lw=0, zorder=-1, label="changed after the model" if i == 0 else None)
-    if given or edited:
+    if given or edited or len(layers) > 1:
         ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set_xlim(0, len(roll))
     ax.set_ylim(lo, hi)
@@ -363,12 +364,16 @@ def plot_composition(result, image: np.ndarray | None = None):
                 f"(v, a) = ({point[0]:+.2f}, {point[1]:+.2f}) -> {result.quadrant.code} {result.emotion}",
                 highlight=result.emotion, labels=labels)
     ax = fig.add_subplot(grid[1, :])
-    from .music.chords import accompaniment as accompaniment_roll
-    from .music.render import STYLES
+    from .music.render import expressive_tracks
+    from .music.roll import Track
 
-    plot_roll(result, ax, color=QUADRANT_COLORS[result.emotion],
-              accompaniment=accompaniment_roll(result.chords, STYLES[result.emotion].accompaniment),
-              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode}: "
+    roll, given, edited = provenance(result)
+    # as the rendering plays them: the expressive one shifts the register and adds an accompaniment
+    expressive = getattr(result, "rendering", "expressive") == "expressive"
+    tracks = expressive_tracks(result.piece) if expressive else [Track(roll)]
+    plot_roll(tracks[0].roll, ax, color=QUADRANT_COLORS[result.emotion], given=given, edited=edited,
+              accompaniment=tracks[1].roll if len(tracks) > 1 else None,
+              title=f"{len(result.roll) // STEPS_PER_BAR} bars in {NOTE_NAMES[result.tonic]} {result.mode}, as played: "
                     f"{result.piece.describe()}")
     fig.tight_layout()
     return fig

@@ -57,8 +57,10 @@ def render_neutral(piece: Piece):
                         tempo=NEUTRAL["tempo"])
 
 
-def render_expressive(piece: Piece, *, tempo_scale: float = 1.0, with_accompaniment: bool = True):
-    """The melody in its quadrant's style, over an accompaniment of its chords: a melody and an accompaniment track."""
+def expressive_tracks(piece: Piece, *, with_accompaniment: bool = True) -> list[Track]:
+    """The tracks as the expressive rendering plays them: the melody in its quadrant's register and loudness,
+    and an accompaniment of its chords (the rendering's, not the model's). Figures draw these, so what is
+    seen is what is heard."""
     q = piece.quadrant
     style = STYLES[q.name]
     melody = piece.roll
@@ -69,7 +71,13 @@ def render_expressive(piece: Piece, *, tempo_scale: float = 1.0, with_accompanim
         acc = accompaniment(chords, style.accompaniment, low=40 if q.arousal > 0 else 45)[:len(melody)]
         tracks.append(Track(acc, program=style.accompaniment_program, velocity=style.accompaniment_velocity,
                             name=f"accompaniment ({style.accompaniment})"))
-    return roll_to_midi(tracks, tempo=style.tempo * tempo_scale)
+    return tracks
+
+
+def render_expressive(piece: Piece, *, tempo_scale: float = 1.0, with_accompaniment: bool = True):
+    """The melody in its quadrant's style, over an accompaniment of its chords: a melody and an accompaniment track."""
+    return roll_to_midi(expressive_tracks(piece, with_accompaniment=with_accompaniment),
+                        tempo=STYLES[piece.quadrant.name].tempo * tempo_scale)
 
 
 RENDERINGS = {"expressive": render_expressive, "neutral": render_neutral}
