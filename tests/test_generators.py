@@ -77,7 +77,7 @@ def test_joint_batch_lets_batchnorm_see_the_difference():
     y = torch.zeros(8, gan.Y_DIM)
     real, fake = torch.rand(8, 16, gan.N_CLASSES), torch.rand(8, 16, gan.N_CLASSES) + 3.0
     separate = (D(real, y)[0].mean() - D(fake, y)[0].mean()).abs().item()
-    pr, pf, _, _ = gan._judge(D, real, fake, y)
+    pr, pf, _, _ = gan.judge_together(D, real, fake, y)
     assert separate < 0.02 and (pr.mean() - pf.mean()).abs().item() > separate
 
 

@@ -232,6 +232,11 @@ def _cache_path(max_songs: int | None, sources: tuple[str, ...] = SOURCES) -> Pa
     return cache_dir() / f"folk{which}_{max_songs or 'all'}_v1.npz"
 
 
+def is_parsed(max_songs: int | None = None, sources: tuple[str, ...] = SOURCES) -> bool:
+    """Whether these tunes were parsed before (their cache exists): reading them again takes seconds, not minutes."""
+    return _cache_path(max_songs, sources).is_file()
+
+
 def load_raw(max_songs: int | None = None, *, sources: tuple[str, ...] = SOURCES, progress: bool = True) -> list[Parsed]:
     """Parsed tunes from the cache, parsing (once) when there is no cache yet."""
     path = _cache_path(max_songs, sources)

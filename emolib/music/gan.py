@@ -377,7 +377,7 @@ def rhythm_transitions(x: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bti,btj->ij", kinds[:, :-1], kinds[:, 1:]) / (x.shape[0] * (x.shape[1] - 1))
 
 
-def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor):
+def judge_together(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor):
     """D on real and fake bars in one batch, so its BatchNorm sees both (judged apart, each batch is normalised by
     its own statistics, which erases exactly the difference D should see). (D(real), D(fake), features, features)."""
     n = len(real)
@@ -385,8 +385,10 @@ def _judge(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: torch.Te
     return p[:n], p[n:], f[:n], f[n:]
 
 
-def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int = 50) -> MidiNet:
-    """Adversarial training with label smoothing, feature matching and quadrant-balanced batches."""
+def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int = 50,
+          judge=judge_together) -> MidiNet:
+    """Adversarial training with label smoothing, feature matching and quadrant-balanced batches. `judge(D, real,
+    fake, y)` is how D sees a step's bars: one batch by default (notebook 03 tries two)."""
     from tqdm.auto import tqdm
 
     cfg, G, D = net.cfg, net.generator, net.discriminator
@@ -410,7 +412,7 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
         y = _shift_y(ys[idx], k)
 
         fake = hard(G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar))
-        d_real, d_fake, _, _ = _judge(D, x, fake.detach(), y)
+        d_real, d_fake, _, _ = judge(D, x, fake.detach(), y)
         d_loss = F.binary_cross_entropy(d_real, torch.full_like(d_real, cfg.real_label)) + \
             F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
         opt_d.zero_grad(set_to_none=True)
@@ -422,7 +424,7 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
         for _ in range(cfg.g_steps):
             soft = G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar)
             fake = hard(soft)
-            _, p_fake, f_real, f_fake = _judge(D, x, fake, y)
+            _, p_fake, f_real, f_fake = judge(D, x, fake, y)
             fm = F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
             for g in groups:  # per emotion: each keeps its own mean bar and note lengths
                 fm = fm + cfg.lambda_mean * F.mse_loss(soft[g].mean(0), x[g].mean(0), reduction="sum") / len(groups)
