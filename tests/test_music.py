@@ -177,40 +177,8 @@ def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
     assert rate == audio.SAMPLE_RATE and wave.size and "sine synthesis" in err and len(err.strip().splitlines()) == 1
 
 
-def test_melodic_features_on_a_hand_made_tune():
-    """Known answers: a 16-bar tune of quarter notes, bars 5-8 restated as 13-16, ending on a long tonic."""
-    from emolib.music.melodic import features
-    from emolib.music.roll import Note, notes_to_roll
-
-    phrase = [[60, 62, 64, 62], [64, 65, 67, 65], [64, 62, 60, 62], [64, 62, 60, 59]]  # 4 bars of quarters
-    bars = phrase + phrase + [[67, 65, 64, 62], [60, 62, 64, 65], [67, 69, 67, 65], [64, 62, 60, 59]] + phrase[:3]
-    notes = [Note(p, 16 * b + 4 * i, 16 * b + 4 * i + 4) for b, ps in enumerate(bars) for i, p in enumerate(ps)]
-    notes.append(Note(60, 16 * 15, 16 * 16))  # bar 16: one whole note on the tonic
-    f = features(notes_to_roll(notes, 256), tonic=0)
-    written = [n.pitch for n in notes if n.start >= 64]
-    assert abs(f["mean_interval"] - np.mean(np.abs(np.diff(written)))) < 1e-9
-    assert abs(f["leaps_over_fifth"] - 1 / 44) < 1e-9  # one leap in 44 intervals: bar 8's B up to bar 9's G
-    assert f["leaps_over_octave"] == 0 and f["pitch_range"] == 69 - 59 and f["ends_on_tonic"] == 1.0
-    assert abs(f["restated_bars"] - 8 / 12) < 1e-9  # bars 5-8 and 13-15 repeat bars 1-4, and bar 12 repeats bar 4
-    assert f["long_at_phrase_ends"] == 1.0 and f["long_elsewhere"] == 1.0  # a quarter or longer counts as long
-    eighths = notes_to_roll([Note(60 + i % 5, 2 * i, 2 * i + 2) for i in range(128)], 256)
-    assert features(eighths)["long_at_phrase_ends"] == 0 and features(eighths)["long_elsewhere"] == 0
-    assert f["notes_per_bar"] == (4 * 11 + 1) / 12
-
-
-def test_overlapping_area_is_one_for_the_same_and_zero_for_disjoint_samples():
-    from emolib.music.melodic import overlapping_area
-
-    rng = np.random.default_rng(0)
-    a = rng.normal(0, 1, 400)
-    assert overlapping_area(a, a) > 0.99
-    assert 0.85 < overlapping_area(a, rng.normal(0, 1, 400)) <= 1.0
-    assert overlapping_area(a, rng.normal(20, 1, 400)) < 0.01
-    assert 0.2 < overlapping_area(a, rng.normal(1.5, 1, 400)) < 0.6  # two unit normals 1.5 apart share 45%
-
-
 def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
-    from emolib.music.melodic import features, shuffled_intervals
+    from emolib.music.melodic import shuffled_intervals
     from emolib.music.roll import Note, notes_to_roll, roll_to_notes
 
     rng = np.random.default_rng(1)
@@ -218,7 +186,11 @@ def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
     roll = notes_to_roll([Note(int(p), 4 * i, 4 * i + 3) for i, p in enumerate(pitches)], 256)
     shuffled = shuffled_intervals(roll, rng)
     assert [n.start for n in roll_to_notes(shuffled)] == [n.start for n in roll_to_notes(roll)]
-    assert abs(features(shuffled)["mean_interval"] - features(roll)["mean_interval"]) < 1e-9
+    def interval_sizes(r):
+        written = [n.pitch for n in roll_to_notes(r) if n.start >= 4 * 16]  # after the 4 bars it keeps
+        return sorted(np.abs(np.diff(written)))
+
+    assert interval_sizes(shuffled) == interval_sizes(roll) and not np.array_equal(shuffled, roll)
 
 
 def test_neutral_rendering_changes_only_the_rendering():
