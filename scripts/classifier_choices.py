@@ -85,9 +85,10 @@ def main() -> None:
         seven = "-" if r["val_acc"] is None else f"{r['val_acc']:.3f} (no flip {r['val_acc_no_flip']:.3f})"
         print(f"{name:52s} val acc {seven} | happy/sad/angry {r['val_acc_happy_sad_angry']:.3f} | "
               f"{r['minutes']} min", flush=True)
-    if args.write:
-        out = {"max_train": args.max_train, "epochs": args.epochs, "base": asdict(base), "runs": runs}
-        (ensure_dir(figures_dir()) / out_name).write_text(json.dumps(out, indent=1))
+        if args.write:  # after every variant, so an interrupted run keeps what it measured ("complete" says so)
+            out = {"max_train": args.max_train, "epochs": args.epochs, "base": asdict(base), "runs": runs,
+                   "complete": len(runs) == sum(not args.only or args.only in n for n in variants)}
+            (ensure_dir(figures_dir()) / out_name).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
