@@ -51,3 +51,14 @@ def test_the_readme_sample_face_figures_are_the_classifier_json():
     for c, v in stored["scores"]["per_class"].items():
         hit = sum(1 for f in right if f["expected"] == c)
         assert f"{c} {hit} of {v['support']}" in README, c
+
+
+@pytest.mark.parametrize("name", ["02_choices.json", "02_choices_round2.json"])
+def test_the_readme_classifier_choices_are_the_choices_json(name):
+    """Each row of the README's "What was tried" tables is a run scripts/classifier_choices.py recorded."""
+    stored = _stored(name)
+    assert stored.get("complete", True), f"{name} holds an interrupted run: rerun scripts/classifier_choices.py"
+    for variant, r in stored["runs"].items():
+        seven = "-" if r["val_acc"] is None else f"{r['val_acc_no_flip']:.3f} / {r['val_acc']:.3f}"
+        assert f"| {variant} | {seven} | {r['val_acc_happy_sad_angry']:.3f} |" in README, variant
+    assert f"{stored['max_train']:,} training faces, {stored['epochs']} epochs" in README
