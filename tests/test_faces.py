@@ -124,6 +124,33 @@ def test_fer_folder_rows_and_ferplus_votes_align(tmp_path):
     assert named == {0: "happy", 1: "sad", 2: None, 3: None}
 
 
+def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(tmp_path):
+    from dataclasses import replace
+
+    from emolib.faces.classifier import FaceConfig
+    from emolib.faces.datasets import FERPLUS_COLUMNS, FaceData
+    from emolib.faces.training import soft_targets
+
+    classes = ("happy", "sad", "neutral")
+    votes = [[2, 8, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 6, 0, 0, 0, 4, 0, 0], [0, 0, 0, 0, 0, 0, 0, 3, 5, 2]]
+    lines = ["Usage,Image name," + ",".join(FERPLUS_COLUMNS)]
+    lines += [f"Training,fer{i:07d}.png," + ",".join(map(str, v)) for i, v in enumerate(votes)]
+    (tmp_path / "fer2013new.csv").write_text("\n".join(lines) + "\n")
+    data = FaceData(np.zeros((3, 48, 48), np.uint8), np.array([0, 1, 2]), classes, np.array(["train"] * 3),
+                    rows=np.array([0, 1, 2]))
+    cfg = replace(FaceConfig(), labels="ferplus_soft", soft_weight=0.5)
+    t = soft_targets(data, cfg, tmp_path / "fer2013new.csv")
+    # face 0 labelled happy, votes 8 happy / 2 neutral; face 1 labelled sad, 6 sad votes (contempt dropped);
+    # face 2 has no vote for our classes and keeps its one-hot label
+    np.testing.assert_allclose(t, [[0.9, 0.0, 0.1], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-6)
+    assert soft_targets(data, replace(cfg, labels="fer2013")) is None
+    with pytest.raises(DatasetNotFound, match="labels fer2013"):
+        soft_targets(data, cfg, tmp_path / "missing.csv")
+    data.rows = np.array([0, -1, 2])  # a face of another dataset: no FER2013 row
+    with pytest.raises(DatasetNotFound, match="row number"):
+        soft_targets(data, cfg, tmp_path / "fer2013new.csv")
+
+
 def test_partial_or_damaged_fer2013_is_one_clear_message(tmp_path):
     from PIL import Image
 

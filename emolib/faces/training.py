@@ -72,9 +72,15 @@ def soft_targets(data: FaceData, cfg: FaceConfig, votes_path: str | Path | None 
 
     if cfg.labels != "ferplus_soft":
         return None
+    from ..errors import DatasetNotFound
+
     if data.rows is None or (data.rows < 0).any():
-        raise ValueError("FER+ labels need FER2013's row numbers (the csv, or files named <Usage>_<row>.png)")
-    votes = load_ferplus_votes(votes_path)[data.rows].astype(np.float64)
+        raise DatasetNotFound("FER+ soft targets need each face's FER2013 row number (FER2013's csv, or files named "
+                              "<Usage>_<row>.png); for other faces train with labels='fer2013' (--labels fer2013)")
+    try:
+        votes = load_ferplus_votes(votes_path)[data.rows].astype(np.float64)
+    except DatasetNotFound as exc:
+        raise DatasetNotFound(f"{exc} Or train on FER2013's own labels: labels='fer2013' (--labels fer2013).") from None
     k = len(data.classes)
     soft = np.zeros((len(data), k))
     for col, name in FERPLUS_TO_FER.items():
