@@ -62,3 +62,13 @@ def test_the_readme_classifier_choices_are_the_choices_json(name):
         seven = "-" if r["val_acc"] is None else f"{r['val_acc_no_flip']:.3f} / {r['val_acc']:.3f}"
         assert f"| {variant} | {seven} | {r['val_acc_happy_sad_angry']:.3f} |" in README, variant
     assert f"{stored['max_train']:,} training faces, {stored['epochs']} epochs" in README
+
+
+def test_the_readme_classifier_table_is_the_classifier_json():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_classifier", ROOT / "scripts" / "benchmark_classifier.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]
+    assert script.readme_table(stored) in README, "rerun scripts/benchmark_classifier.py --write and paste its table"
