@@ -73,6 +73,17 @@ def readme_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def samples_line(samples: dict) -> str:
+    """The README's sentence on the sample faces: how many read as intended, per class, and which were misread."""
+    faces = samples["faces"]
+    right = [f for f in faces if f["predicted"] == f["expected"]]
+    per_class = ", ".join(f"{c} {sum(f['expected'] == c for f in right)} of {v['support']}"
+                          for c, v in samples["scores"]["per_class"].items())
+    wrong = [f"{f['name']} ({f['source']}) as {f['predicted']}" for f in faces if f["predicted"] != f["expected"]]
+    return (f"**{len(right)} of {len(faces)}** read as intended ({per_class})."
+            + (f" Misread: {', '.join(wrong)}." if wrong else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="FER2013 folder or csv (default: $EMOLIB_DATA/fer2013)")
@@ -113,7 +124,8 @@ def main() -> None:
         print(f"  {row['name']:<11} {row['source']:<9} read as {row['predicted']:<8} ({row['p_predicted']:.2f}){mark}")
     result["samples"] = samples
     print(f"inference: {batched_ms:.2f} ms per face batched, {single_ms:.1f} ms one face at a time (2 CPU threads)")
-    print("\nfor the README (tests/test_readme_numbers.py checks it is there):\n" + readme_table(result))
+    print("\nfor the README (tests/test_readme_numbers.py checks it is there):\n" + readme_table(result) + "\n\n"
+          + samples_line(samples))
     if args.write:  # keep what training recorded (history, provenance), update the measured figures
         path = Path(args.checkpoint or checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")
         old = json.loads(path.read_text()) if path.is_file() else {}
