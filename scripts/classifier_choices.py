@@ -1,7 +1,7 @@
 """The classifier's settings, each chosen on validation faces only (the test split is never touched here).
 
     EMOLIB_DATA=/path/to/data python scripts/classifier_choices.py [--max-train 6000] [--epochs 3] [--write]
-    EMOLIB_DATA=/path/to/data python scripts/classifier_choices.py --round 2 --max-train 12000 --epochs 5 --write
+    EMOLIB_DATA=/path/to/data python scripts/classifier_choices.py --round 2 --max-train 12000 --epochs 4 --write
 
 Same seed, same training sample (stratified), same budget for every variant; each changes one setting
 of FaceConfig's defaults: resolution (64 vs 96 px), label smoothing, class weights, FER+ majority labels

@@ -129,7 +129,7 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
 
     from emolib.faces.classifier import FaceConfig
     from emolib.faces.datasets import FERPLUS_COLUMNS, FaceData
-    from emolib.faces.training import soft_targets
+    from emolib.faces.training import ferplus_relabel, soft_targets
 
     classes = ("happy", "sad", "neutral")
     votes = [[2, 8, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 6, 0, 0, 0, 4, 0, 0], [0, 0, 0, 0, 0, 0, 0, 3, 5, 2]]
@@ -146,9 +146,14 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
     assert soft_targets(data, replace(cfg, labels="fer2013")) is None
     with pytest.raises(DatasetNotFound, match="labels fer2013"):
         soft_targets(data, cfg, tmp_path / "missing.csv")
-    data.rows = np.array([0, -1, 2])  # a face of another dataset: no FER2013 row
-    with pytest.raises(DatasetNotFound, match="row number"):
+    data.rows = np.array([0, 1, 5])  # a csv that stops short of a face's row
+    with pytest.raises(DatasetNotFound, match="incomplete"):
         soft_targets(data, cfg, tmp_path / "fer2013new.csv")
+    data.rows = np.array([0, -1, 2])  # a face of another dataset: no FER2013 row
+    for use_votes in (lambda: soft_targets(data, cfg, tmp_path / "fer2013new.csv"),
+                      lambda: ferplus_relabel(data, tmp_path / "fer2013new.csv")):
+        with pytest.raises(DatasetNotFound, match="row number.*labels fer2013"):
+            use_votes()
 
 
 def test_partial_or_damaged_fer2013_is_one_clear_message(tmp_path):

@@ -11,7 +11,7 @@ README = (ROOT / "README.md").read_text()
 def _stored(name: str) -> dict:
     path = ROOT / "figures" / name
     if not path.is_file():
-        pytest.fail(f"{path} is missing: run scripts/benchmark_music.py with --write")
+        pytest.fail(f"{path} is missing: run the script that writes it with --write (README, where it is quoted)")
     return json.loads(path.read_text())
 
 

@@ -51,13 +51,30 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
     return cfg, train_part, val_part, test_part
 
 
+def _votes_of(data: FaceData, votes_path: str | Path | None) -> np.ndarray:
+    """FER+'s ten votes of each face, found by its FER2013 row; one clear error when they cannot be found."""
+    from ..errors import DatasetNotFound
+    from .datasets import load_ferplus_votes
+
+    fix = "or train on FER2013's own labels: labels='fer2013' (--labels fer2013)"
+    if data.rows is None or (data.rows < 0).any():
+        raise DatasetNotFound("FER+ labels need each face's FER2013 row number (FER2013's csv, or files named "
+                              f"<Usage>_<row>.png); {fix}")
+    try:
+        votes = load_ferplus_votes(votes_path)
+    except DatasetNotFound as exc:
+        raise DatasetNotFound(f"{exc} Or {fix.removeprefix('or ')}.") from None
+    if data.rows.max(initial=-1) >= len(votes):
+        raise DatasetNotFound(f"FER+'s csv has {len(votes)} rows but FER2013 has a face in row {data.rows.max()}: "
+                              f"the csv is incomplete; get the whole fer2013new.csv, {fix}")
+    return votes[data.rows]
+
+
 def ferplus_relabel(data: FaceData, votes_path: str | Path | None = None) -> FaceData:
     """The same faces under their FER+ majority-vote labels; faces without one are left out."""
-    from .datasets import ferplus_majority, load_ferplus_votes
+    from .datasets import ferplus_majority
 
-    if data.rows is None or (data.rows < 0).any():
-        raise ValueError("FER+ labels need FER2013's row numbers (the csv, or files named <Usage>_<row>.png)")
-    labels = ferplus_majority(load_ferplus_votes(votes_path)[data.rows], data.classes)
+    labels = ferplus_majority(_votes_of(data, votes_path), data.classes)
     keep = labels >= 0
     out = data.subset(keep)
     out.labels = labels[keep]
@@ -68,19 +85,11 @@ def soft_targets(data: FaceData, cfg: FaceConfig, votes_path: str | Path | None 
     """(N, k) training targets for cfg.labels == "ferplus_soft": each face's FER+ votes over our classes
     (contempt, unknown and not-a-face dropped), mixed with its FER2013 one-hot label by cfg.soft_weight; a
     face with no usable vote keeps its one-hot label. None for the other label choices."""
-    from .datasets import FERPLUS_COLUMNS, FERPLUS_TO_FER, load_ferplus_votes
+    from .datasets import FERPLUS_COLUMNS, FERPLUS_TO_FER
 
     if cfg.labels != "ferplus_soft":
         return None
-    from ..errors import DatasetNotFound
-
-    if data.rows is None or (data.rows < 0).any():
-        raise DatasetNotFound("FER+ soft targets need each face's FER2013 row number (FER2013's csv, or files named "
-                              "<Usage>_<row>.png); for other faces train with labels='fer2013' (--labels fer2013)")
-    try:
-        votes = load_ferplus_votes(votes_path)[data.rows].astype(np.float64)
-    except DatasetNotFound as exc:
-        raise DatasetNotFound(f"{exc} Or train on FER2013's own labels: labels='fer2013' (--labels fer2013).") from None
+    votes = _votes_of(data, votes_path).astype(np.float64)
     k = len(data.classes)
     soft = np.zeros((len(data), k))
     for col, name in FERPLUS_TO_FER.items():
@@ -107,7 +116,9 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     set_seed(cfg.seed)
     cfg, train_part, val_part, test_part = training_splits(data, cfg)
     if len(test_part) == 0:
-        raise ValueError("this dataset has no test split; lay it out as train/ and test/ folders")
+        from ..errors import DatasetNotFound
+
+        raise DatasetNotFound("this dataset has no test split; lay it out as train/ and test/ folders")
     start = time.perf_counter()
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
