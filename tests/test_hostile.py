@@ -82,24 +82,56 @@ def test_outputs_are_compared_as_files_not_names(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is pid (Linux's /proc, else pgrep)."""
+    proc = Path("/proc")
+    if proc.is_dir():
+        found = set()
+        for stat in proc.glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()  # after "(name)": state, ppid, ...
+            except (OSError, IndexError):
+                continue  # a process that ended meanwhile
+            if int(fields[1]) == pid:
+                found.add(int(stat.parent.name))
+        return found
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(x) for x in out.stdout.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_during_wav_rendering_stops_at_once_and_leaves_nothing(tmp_path, sig):
-    """A 256-bar sad piece renders for many times as long as the run takes to get there; the signal ends the run at
-    once (the renderer works in a child process), with one line, exit 130, and no file or temporary file left.
-    No fixed time bound: the stop is compared with the same run's own start-up, so a busy machine slows both."""
-    started = time.monotonic()
+    """The signal ends the run without waiting for the render: the renderer (a child process) is frozen first, so
+    a run that waited for it would never end. No clock is read: the timeout only keeps a broken run from hanging
+    the suite. One line, exit 130, the frozen renderer gone, and no file or temporary file left."""
     proc = subprocess.Popen([sys.executable, "-m", "emolib", "compose", "--emotion", "sad", "--bars", "256",
                              "--out", "a.mid", "--wav", "a.wav"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):  # the WAV is being rendered
+    renderers: set[int] = set()
+    while not renderers:  # the WAV is being rendered, in a child process
         assert proc.poll() is None, proc.communicate()
+        if any(p.name.endswith(".part") for p in tmp_path.iterdir()):
+            renderers = _children(proc.pid)
         time.sleep(0.05)
-    start_up = time.monotonic() - started  # import, model, 256 bars: a fraction of the render still to come
-    sent = time.monotonic()
+    for pid in renderers:
+        os.kill(pid, signal.SIGSTOP)  # it can never finish now
     proc.send_signal(sig)
-    _, err = proc.communicate()
-    assert time.monotonic() - sent < start_up  # it did not wait for the rest of the render
+    try:
+        _, err = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        for pid in renderers | {proc.pid}:
+            os.kill(pid, signal.SIGKILL)
+        pytest.fail("the run waited for the frozen renderer instead of stopping")
     assert proc.returncode == 130 and err.strip() == "interrupted; nothing was written", err
+    assert not any(_alive(pid) for pid in renderers)  # the run stopped its renderer too
     assert list(tmp_path.iterdir()) == []
 
 
