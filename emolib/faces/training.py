@@ -56,17 +56,17 @@ def _votes_of(data: FaceData, votes_path: str | Path | None) -> np.ndarray:
     from ..errors import DatasetNotFound
     from .datasets import load_ferplus_votes
 
-    fix = "or train on FER2013's own labels: labels='fer2013' (--labels fer2013)"
+    fix = "train on FER2013's own labels: labels='fer2013' (--labels fer2013)"
     if data.rows is None or (data.rows < 0).any():
         raise DatasetNotFound("FER+ labels need each face's FER2013 row number (FER2013's csv, or files named "
-                              f"<Usage>_<row>.png); {fix}")
+                              f"<Usage>_<row>.png); or {fix}")
     try:
         votes = load_ferplus_votes(votes_path)
     except DatasetNotFound as exc:
-        raise DatasetNotFound(f"{exc} Or {fix.removeprefix('or ')}.") from None
+        raise DatasetNotFound(f"{exc} Or {fix}.") from None
     if data.rows.max(initial=-1) >= len(votes):
         raise DatasetNotFound(f"FER+'s csv has {len(votes)} rows but FER2013 has a face in row {data.rows.max()}: "
-                              f"the csv is incomplete; get the whole fer2013new.csv, {fix}")
+                              f"the csv is incomplete; get the whole fer2013new.csv, or {fix}")
     return votes[data.rows]
 
 
