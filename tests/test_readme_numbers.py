@@ -31,27 +31,23 @@ def test_the_readme_critic_table_is_music_critic_json():
     assert format_rows(stored) in README, "rerun scripts/benchmark_music.py --critic and paste its table"
 
 
-def test_the_readme_speed_table_is_speed_json():
+def _script(name: str):
+    """A script of scripts/ imported as a module (its table formatting is what the README must hold)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("benchmark_speed", ROOT / "scripts" / "benchmark_speed.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    assert script.table(_stored("speed.json")) in README, "rerun scripts/benchmark_speed.py --write and paste its table"
-
-
-def _benchmark_classifier():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("benchmark_classifier", ROOT / "scripts" / "benchmark_classifier.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     return script
 
 
+def test_the_readme_speed_table_is_speed_json():
+    assert _script("benchmark_speed").table(_stored("speed.json")) in README, "rerun scripts/benchmark_speed.py --write and paste its table"
+
+
 def test_the_readme_sample_face_figures_are_the_classifier_json():
     stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]["samples"]
-    line = _benchmark_classifier().samples_line(stored)
+    line = _script("benchmark_classifier").samples_line(stored)
     assert f"**{sum(f['predicted'] == f['expected'] for f in stored['faces'])} of 16**" in line  # all 16 were scored
     assert line in README, "rerun scripts/benchmark_classifier.py --write and paste its sample-face line"
 
@@ -68,6 +64,6 @@ def test_the_readme_classifier_choices_are_the_choices_json(name):
 
 
 def test_the_readme_classifier_table_is_the_classifier_json():
-    script = _benchmark_classifier()
+    script = _script("benchmark_classifier")
     stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]
     assert script.readme_table(stored) in README, "rerun scripts/benchmark_classifier.py --write and paste its table"
