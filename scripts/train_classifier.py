@@ -5,7 +5,8 @@
 The same as `python -m emolib train-classifier` (emolib.faces.training.run). This is how the shipped
 checkpoint was made (all seven FER2013 classes, the defaults of FaceConfig); rerun it to reproduce the
 README's numbers. Every choice is made on the validation faces carved from the training split; the
-official test split is scored once, at the end.
+official test split is scored once, at the end. An interrupted run (Ctrl-C, a closed laptop, a reboot)
+loses at most one epoch: rerun the same command and it goes on from the last epoch it finished.
 """
 from __future__ import annotations
 

@@ -68,5 +68,6 @@ def test_installed_train_classifier_trains_on_a_dataset_in_fer_format(installed)
     r = _run(installed, "train-classifier", "--data", "fer", "--out", "clf.pt", "--epochs", "1", "--image-size", "48")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test accuracy" in r.stdout and (work / "clf.pt").is_file() and (work / "clf.json").is_file()
+    assert not (work / "clf.pt.epoch").exists()  # the saved epoch goes once the checkpoint is written
     again = _run(installed, "train-classifier", "--data", "fer", "--out", "clf.pt")
     assert again.returncode == 1 and "exists" in again.stderr and "--force" in again.stderr

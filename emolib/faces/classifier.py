@@ -275,18 +275,57 @@ class History:
 
 
 def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-          cfg: FaceConfig, *, progress: bool = True, train_targets: np.ndarray | None = None) -> tuple[nn.Module, History]:
+          cfg: FaceConfig, *, progress: bool = True, train_targets: np.ndarray | None = None,
+          resume_file: str | Path | None = None) -> tuple[nn.Module, History]:
     """Train with augmentation, class-balanced loss and warm-up + cosine LR; keep the best epoch on val macro-F1.
 
     train_targets: (N, k) soft targets (each row a distribution, e.g. FER+'s annotator votes) used instead
     of the one-hot train_y in the loss; train_y still counts the classes and the training accuracy.
+    resume_file: where the run keeps its state at the end of every epoch; a run that finds one saved with the
+    same settings and data goes on from there (an interrupted hour costs at most one epoch). The caller removes
+    it once the result is saved.
     Runs on cfg.num_threads torch threads and gives the caller's setting back afterwards."""
     with torch_threads(cfg.num_threads):
-        return _train(model, train_x, train_y, val_x, val_y, cfg, progress=progress, train_targets=train_targets)
+        return _train(model, train_x, train_y, val_x, val_y, cfg, progress=progress, train_targets=train_targets,
+                      resume_file=None if resume_file is None else Path(resume_file))
+
+
+def _run_key(cfg: FaceConfig, train_y: np.ndarray, val_y: np.ndarray, train_targets: np.ndarray | None) -> dict:
+    """What a saved epoch must share with this run to be resumed: the settings and (a digest of) the data."""
+    import hashlib
+
+    digest = hashlib.sha256(np.ascontiguousarray(train_y).tobytes() + np.ascontiguousarray(val_y).tobytes())
+    if train_targets is not None:
+        digest.update(np.ascontiguousarray(train_targets, dtype=np.float32).tobytes())
+    return {"config": asdict(cfg), "data": digest.hexdigest()}
+
+
+def _save_epoch(path: Path, state: dict) -> None:
+    """Write the state to a temporary file beside `path`, then swap it in: a kill mid-write keeps the last epoch."""
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _load_epoch(path: Path, key: dict) -> dict | None:
+    from ..output import short
+
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: say so, do not guess
+        raise EmolibError(f"{short(path)} (an interrupted run's saved epoch) cannot be read ({type(exc).__name__})",
+                          "delete it to start the training over") from None
+    if not isinstance(state, dict) or state.get("key") != key:
+        raise EmolibError(f"{short(path)} holds an interrupted run with other settings or data",
+                          "rerun that run's command to finish it, or delete the file to start over")
+    return state
 
 
 def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-           cfg: FaceConfig, *, progress: bool, train_targets: np.ndarray | None) -> tuple[nn.Module, History]:
+           cfg: FaceConfig, *, progress: bool, train_targets: np.ndarray | None,
+           resume_file: Path | None = None) -> tuple[nn.Module, History]:
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -297,9 +336,23 @@ def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
-    hist, best_state, best_f1, step, seen, busy = History(), None, -1.0, 0, 0, 0.0
+    hist, best_state, best_f1, step, seen, busy, first = History(), None, -1.0, 0, 0, 0.0, 0
+    key = _run_key(cfg, train_y, val_y, train_targets) if resume_file is not None else None
+    saved = _load_epoch(resume_file, key) if resume_file is not None else None
+    if saved is not None:  # go on from the last finished epoch, with its weights, optimiser and random streams
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        gen.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        hist = History(**saved["history"])
+        best_state, best_f1, step, seen, busy = (saved[k] for k in ("best_state", "best_f1", "step", "seen", "busy"))
+        first = len(hist.val_f1)
+        if progress:
+            print(f"resuming after epoch {first} of {cfg.epochs} ({resume_file})", flush=True)
     classes = tuple(str(i) for i in range(k))
-    for epoch in range(cfg.epochs):
+    for epoch in range(first, cfg.epochs):
+        if epoch > 0 and hist.best_epoch != epoch and epoch - hist.best_epoch >= cfg.patience:
+            break  # early stopping: validation has not improved for `patience` epochs
         model.train()
         order = torch.randperm(len(train_y), generator=gen).numpy()
         loss_sum = correct = 0.0
@@ -343,8 +396,11 @@ def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np
                   f"val loss {val_loss:.3f} acc {s['accuracy']:.3f} macro-F1 {s['macro_f1']:.3f}", flush=True)
         if s["macro_f1"] > best_f1:
             best_f1, best_state, hist.best_epoch = s["macro_f1"], copy.deepcopy(model.state_dict()), epoch + 1
-        elif epoch + 1 - hist.best_epoch >= cfg.patience:
-            break  # early stopping: validation has not improved for `patience` epochs
+        if resume_file is not None:
+            _save_epoch(resume_file, {"key": key, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                                      "generator": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                                      "history": asdict(hist), "best_state": best_state, "best_f1": best_f1,
+                                      "step": step, "seen": seen, "busy": busy})
     hist.images_per_second = seen / max(busy, 1e-9)
     if best_state is not None:
         model.load_state_dict(best_state)

@@ -111,8 +111,10 @@ def fit_on_validation(data: FaceData, cfg: FaceConfig, *, progress: bool = True)
     return FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta), hist
 
 
-def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) -> FaceRun:
-    """Carve validation from train, train, then score once on the official test split."""
+def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True,
+                     resume_file: str | Path | None = None) -> FaceRun:
+    """Carve validation from train, train, then score once on the official test split.
+    resume_file: see classifier.train (the training command keeps it beside --out)."""
     set_seed(cfg.seed)
     cfg, train_part, val_part, test_part = training_splits(data, cfg)
     if len(test_part) == 0:
@@ -122,7 +124,7 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True) 
     start = time.perf_counter()
     model = build_model(len(cfg.classes), init=cfg.init, image_size=cfg.image_size)
     model, hist = train(model, train_part.images, train_part.labels, val_part.images, val_part.labels,
-                        cfg, progress=progress, train_targets=soft_targets(train_part, cfg))
+                        cfg, progress=progress, train_targets=soft_targets(train_part, cfg), resume_file=resume_file)
     clf = FaceClassifier(model, tuple(cfg.classes), cfg.image_size, flip_tta=cfg.flip_tta)
     probs = clf.predict_proba(test_part.images)
     test = scores(test_part.labels, probs.argmax(1), tuple(cfg.classes))
@@ -150,7 +152,8 @@ PROVENANCE = "FER2013 official split (Training -> train/val; PublicTest+PrivateT
 def add_arguments(ap) -> None:
     """The training command's options (shared by the emolib CLI and scripts/train_classifier.py)."""
     ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
-    ap.add_argument("--out", required=True, help="checkpoint to write (.pt; a .json report goes beside it)")
+    ap.add_argument("--out", required=True, help="checkpoint to write (.pt; a .json report goes beside it). Each finished "
+                    "epoch is kept in OUT.epoch: if the run is interrupted, the same command goes on from there")
     ap.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     ap.add_argument("--classes", help="comma-separated classes (default: all seven), e.g. happy,sad,angry")
     ap.add_argument("--init", choices=["lite0", "imagenet", "random"])
@@ -165,6 +168,12 @@ def add_arguments(ap) -> None:
     ap.add_argument("--erase", type=float)
     ap.add_argument("--flip-tta", dest="flip_tta", action="store_true", default=None)
     ap.add_argument("--no-flip-tta", dest="flip_tta", action="store_false")
+
+
+def resume_file(out: str | Path) -> Path:
+    """Where the training command keeps its last finished epoch: beside --out, removed once --out is written."""
+    out = Path(out)
+    return out.with_name(out.name + ".epoch")
 
 
 def run(args) -> Path:
@@ -183,8 +192,10 @@ def run(args) -> Path:
                 "soft_weight", "blur", "erase", "flip_tta"):
         if getattr(args, key) is not None:
             cfg = _replace(cfg, **{key: getattr(args, key)})
-    result = fit_and_evaluate(load_fer2013(args.data), cfg)
+    resume = resume_file(args.out)
+    result = fit_and_evaluate(load_fer2013(args.data), cfg, resume_file=resume)
     path = save_run(result, args.out, provenance=PROVENANCE)
+    resume.unlink(missing_ok=True)
     print(f"test accuracy {result.test['accuracy']:.4f} macro-F1 {result.test['macro_f1']:.4f} "
           f"({result.history.images_per_second:.0f} img/s, {result.seconds / 60:.1f} min) -> {path}")
     return path
