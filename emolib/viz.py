@@ -83,7 +83,8 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
         ax.axvspan(b * STEPS_PER_BAR, (b + 1) * STEPS_PER_BAR, facecolor="none", edgecolor="#b07aa1", hatch="///",
                    lw=0, zorder=-1, label="changed after the model" if i == 0 else None)
     if given or edited or len(layers) > 1:
-        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
+        # beside the roll, not on it: inside the axes it hid the highest notes
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1), borderaxespad=0, fontsize=7, frameon=False)
     ax.set_xlim(0, len(roll))
     ax.set_ylim(lo, hi)
     ax.set_xlabel(f"time (steps; {STEPS_PER_BAR} per 4/4 bar)")

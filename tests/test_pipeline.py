@@ -66,7 +66,10 @@ def test_composition_figure_draws_what_the_midi_plays(emotion, rendering):
     starts = sorted(round(b.get_x()) for b in roll_ax.containers[-1])
     assert starts == sorted(round(n.start / step) for n in r.midi.instruments[0].notes)
     if rendering == "expressive":
-        assert {t.get_text() for t in roll_ax.get_legend().get_texts()} >= {"melody", "accompaniment (the rendering's)"}
+        legend = roll_ax.get_legend()
+        assert {t.get_text() for t in legend.get_texts()} >= {"melody", "accompaniment (the rendering's)"}
+        fig.canvas.draw()  # the legend sits beside the roll, so it cannot hide a note
+        assert legend.get_window_extent().x0 >= roll_ax.get_window_extent().x1
     viz._plt().close(fig)
 
 
