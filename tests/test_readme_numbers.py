@@ -67,3 +67,16 @@ def test_the_readme_classifier_table_is_the_classifier_json():
     script = _script("benchmark_classifier")
     stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]
     assert script.readme_table(stored) in README, "rerun scripts/benchmark_classifier.py --write and paste its table"
+
+
+def test_the_readme_validation_table_is_the_validation_json_and_the_shipped_view_is_its_choice():
+    """Round 2's decision and the shipped view are read from the validation faces only (the test split is not in it)."""
+    import torch
+
+    rows = _stored("02_validation.json")
+    assert _script("validate_classifier").table(rows) in README, "rerun scripts/validate_classifier.py --write and paste its table"
+    shipped = torch.load(ROOT / "emolib/assets/checkpoints/face_classifier.pt", weights_only=True)["config"]
+    assert shipped["flip_tta"] == (rows[0]["mirrored"]["macro_f1"] > rows[0]["one_view"]["macro_f1"])
+    history = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["history"]
+    round2 = _stored("02_round2_run.json")["history"]
+    assert max(round2["val_f1"]) <= max(history["val_f1"])  # the README's rule: a run ships only if it beats this

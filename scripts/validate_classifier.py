@@ -1,0 +1,126 @@
+"""Face checkpoints side by side on the validation faces: what decides which one ships, and with which view.
+
+    EMOLIB_DATA=/path/to/data python scripts/validate_classifier.py [CANDIDATE.pt ...] [--write]
+
+Each checkpoint is scored on the validation faces its own training carved from FER2013's training split
+(rebuilt from the seed and fraction stored in the checkpoint; the official test split is not touched),
+with one view of each face and with the face averaged with its mirror image: seven-class accuracy and
+macro-F1 (training keeps the epoch with the best macro-F1, and the README's rule compares that figure),
+then happy / sad / angry decided among the three, with each one's recall. The shipped checkpoint is always
+the first row. The two views of one model are compared face by face: how many faces only the mirrored view
+gets right, and how many only the single view (an exact sign test on those faces says whether the
+difference is more than chance). --write saves figures/02_validation.json, which the README quotes and a
+test checks; --keep-better-view stores the view with the higher validation macro-F1 in the shipped
+checkpoint (its config's flip_tta), which is how the shipped view was chosen.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields, replace
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from emolib import checkpoint
+from emolib.config import checkpoints_dir, ensure_dir, figures_dir
+from emolib.errors import EmolibError
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
+from emolib.faces.datasets import load_fer2013
+from emolib.faces.training import training_splits
+
+THREE = ("happy", "sad", "angry")
+
+
+def validate(path: Path, data) -> dict:
+    """One checkpoint on its own validation faces, one view and mirrored."""
+    clf = load_classifier(path)
+    stored = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")["config"]
+    cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
+    _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
+    out = {"checkpoint": str(path), "n": len(val), "labels": cfg.labels, "soft_weight": cfg.soft_weight,
+           "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
+    right = {}
+    for view, flip in (("one_view", False), ("mirrored", True)):
+        probs = predict_proba(clf.model, val.images, clf.image_size, flip=flip)
+        s = scores(val.labels, probs.argmax(1), tuple(clf.classes))
+        h = scores_among(val.labels, probs, tuple(clf.classes), THREE)
+        out[view] = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "happy_sad_angry": h["accuracy"],
+                     "recall": {c: h["per_class"][c]["recall"] for c in THREE}}
+        right[view] = probs.argmax(1) == val.labels
+    only_mirrored = int((right["mirrored"] & ~right["one_view"]).sum())
+    only_one = int((right["one_view"] & ~right["mirrored"]).sum())
+    out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one,
+                     "sign_test_p": sign_test(only_mirrored, only_one)}
+    return out
+
+
+def sign_test(a: int, b: int) -> float:
+    """Two-sided exact sign test: the chance of a split at least this uneven of a + b faces if either view
+    were as likely as the other to be the one that gets a face right."""
+    from math import comb
+
+    n, k = a + b, min(a, b)
+    return min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2 ** n) if n else 1.0
+
+
+def keep_better_view(path: Path, row: dict) -> bool:
+    """Store in the checkpoint the view with the higher validation macro-F1; returns whether it is mirrored."""
+    import torch
+
+    flip = row["mirrored"]["macro_f1"] > row["one_view"]["macro_f1"]
+    ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
+    if ckpt["config"].get("flip_tta") != flip:
+        ckpt["config"]["flip_tta"] = flip
+        tmp = path.with_name(f".{path.name}.part")
+        torch.save(ckpt, tmp)
+        tmp.replace(path)
+    return flip
+
+
+def table(rows: list[dict]) -> str:
+    """The README's validation table: one line per checkpoint and view."""
+    lines = ["| checkpoint (validation faces) | view | accuracy | macro-F1 | happy/sad/angry | recall happy / sad / angry |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        name = Path(r["checkpoint"]).name if r is not rows[0] else "shipped"
+        name += f" ({r['labels']}{', votes ' + format(r['soft_weight'], 'g') if r['labels'] == 'ferplus_soft' else ''}, " \
+                f"epoch {r['best_epoch']} of {r['epochs']})"
+        for view in ("one_view", "mirrored"):
+            v = r[view]
+            lines.append(f"| {name} | {view.replace('_', ' ')} | {v['accuracy']:.3f} | {v['macro_f1']:.3f} | "
+                         f"{v['happy_sad_angry']:.3f} | " + " / ".join(f"{v['recall'][c]:.2f}" for c in THREE) + " |")
+    lines.append("")
+    for r in rows:
+        p = r["paired"]
+        lines.append(f"- {Path(r['checkpoint']).name if r is not rows[0] else 'shipped'}: of {r['n']} validation faces, "
+                     f"{p['only_mirrored_right']} are read right only with the mirror and {p['only_one_view_right']} "
+                     f"only with one view (sign test p = {p['sign_test_p']:.2g}).")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("candidates", nargs="*", type=Path, help="other checkpoints to score beside the shipped one")
+    ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
+    ap.add_argument("--write", action="store_true", help="save figures/02_validation.json")
+    ap.add_argument("--keep-better-view", action="store_true",
+                    help="store the view with the higher validation macro-F1 in the shipped checkpoint")
+    args = ap.parse_args()
+    shipped = checkpoints_dir() / DEFAULT_CHECKPOINT
+    try:
+        data = load_fer2013(args.data)
+        rows = [validate(p, data) for p in tqdm([shipped, *args.candidates], desc="checkpoints", leave=False)]
+    except EmolibError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(table(rows))
+    if args.write:
+        (ensure_dir(figures_dir()) / "02_validation.json").write_text(json.dumps(rows, indent=1))
+    if args.keep_better_view:
+        flip = keep_better_view(shipped, rows[0])
+        print(f"the shipped checkpoint now reads {'each face with its mirror' if flip else 'one view of each face'}; "
+              "rerun scripts/benchmark_classifier.py --write for its test figures")
+
+
+if __name__ == "__main__":
+    main()
