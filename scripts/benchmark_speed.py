@@ -42,7 +42,7 @@ def table(out: dict) -> str:
         r = out[key]
         return f"{scale * r['median']:.{digits}f} {unit} (min {scale * r['min']:.{digits}f}, max {scale * r['max']:.{digits}f})"
 
-    rows = [("face classification, batched, per face", t("face_ms_per_face", "ms", digits=2)),
+    rows = [("face classification, batched, per face, one view", t("face_ms_per_face", "ms", digits=2)),
             ("... with mirrored-face averaging", t("face_ms_per_face_flip", "ms", digits=2))]
     rows += [(f"16 bars from the {k.split('_')[0]} (compose's defaults, warm)", t(k)) for k in out
              if k.endswith("_seconds_per_16_bars")]

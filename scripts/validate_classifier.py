@@ -1,15 +1,18 @@
 """Face checkpoints side by side on the validation faces: what decides which one ships, and with which view.
 
-    EMOLIB_DATA=/path/to/data python scripts/validate_classifier.py [CANDIDATE.pt ...] [--write]
+    EMOLIB_DATA=/path/to/data python scripts/validate_classifier.py [CANDIDATE.pt ...] [--data DIR] [--write]
+                                                                   [--keep-better-view]
 
 Each checkpoint is scored on the validation faces its own training carved from FER2013's training split
 (rebuilt from the seed and fraction stored in the checkpoint; the official test split is not touched),
+(every checkpoint must name the same faces: the script refuses to compare different validation sets),
 with one view of each face and with the face averaged with its mirror image: seven-class accuracy and
 macro-F1 (training keeps the epoch with the best macro-F1, and the README's rule compares that figure),
 then happy / sad / angry decided among the three, with each one's recall. The shipped checkpoint is always
 the first row. The two views of one model are compared face by face: how many faces only the mirrored view
 gets right, and how many only the single view (an exact sign test on those faces says whether the
-difference is more than chance). --write saves figures/02_validation.json, which the README quotes and a
+difference in accuracy is more than chance; macro-F1 has no face-by-face test). Checkpoints are stored in
+half precision, so a re-scored figure can differ from training's history by a face or two. --write saves figures/02_validation.json, which the README quotes and a
 test checks; --keep-better-view stores the view with the higher validation macro-F1 in the shipped
 checkpoint (its config's flip_tta), which is how the shipped view was chosen.
 """
@@ -32,14 +35,35 @@ from emolib.faces.training import training_splits
 THREE = ("happy", "sad", "angry")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+SPLIT_KEYS = ("seed", "val_fraction", "max_train", "labels")  # what decides which faces a run kept for validation
+
+
+def _name(path: Path) -> str:
+    """The checkpoint as the README may print it: relative to the repository when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def validate(path: Path, data) -> dict:
     """One checkpoint on its own validation faces, one view and mirrored."""
+    import hashlib
+
+    import numpy as np
+
     clf = load_classifier(path)
     stored = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")["config"]
+    missing = [k for k in SPLIT_KEYS if k not in stored]
+    if missing:
+        raise EmolibError(f"{path} does not record {', '.join(missing)}: its validation faces cannot be rebuilt",
+                          "retrain it with scripts/train_classifier.py")
     cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
     _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
-    out = {"checkpoint": str(path), "n": len(val), "labels": cfg.labels, "soft_weight": cfg.soft_weight,
-           "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
+    faces = hashlib.sha256(np.ascontiguousarray(val.rows if val.rows is not None else val.images).tobytes())
+    out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces.hexdigest()[:16], "labels": cfg.labels,
+           "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
     right = {}
     for view, flip in (("one_view", False), ("mirrored", True)):
         probs = predict_proba(clf.model, val.images, clf.image_size, flip=flip)
@@ -73,8 +97,11 @@ def keep_better_view(path: Path, row: dict) -> bool:
     if ckpt["config"].get("flip_tta") != flip:
         ckpt["config"]["flip_tta"] = flip
         tmp = path.with_name(f".{path.name}.part")
-        torch.save(ckpt, tmp)
-        tmp.replace(path)
+        try:
+            torch.save(ckpt, tmp)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
     return flip
 
 
@@ -107,19 +134,26 @@ def main() -> None:
     ap.add_argument("--keep-better-view", action="store_true",
                     help="store the view with the higher validation macro-F1 in the shipped checkpoint")
     args = ap.parse_args()
+    if args.keep_better_view and not args.write:
+        ap.error("--keep-better-view needs --write: the view is chosen from the table it saves")
     shipped = checkpoints_dir() / DEFAULT_CHECKPOINT
     try:
         data = load_fer2013(args.data)
         rows = [validate(p, data) for p in tqdm([shipped, *args.candidates], desc="checkpoints", leave=False)]
     except EmolibError as exc:
         raise SystemExit(f"error: {exc}") from None
+    other = [r["checkpoint"] for r in rows[1:] if r["validation_faces"] != rows[0]["validation_faces"]]
+    if other:
+        raise SystemExit(f"error: {', '.join(other)} kept other validation faces than the shipped model "
+                         "(another seed, fraction or cap): their figures cannot be compared")
     print(table(rows))
     if args.write:
         (ensure_dir(figures_dir()) / "02_validation.json").write_text(json.dumps(rows, indent=1))
     if args.keep_better_view:
         flip = keep_better_view(shipped, rows[0])
         print(f"the shipped checkpoint now reads {'each face with its mirror' if flip else 'one view of each face'}; "
-              "rerun scripts/benchmark_classifier.py --write for its test figures")
+              "its test figures (face_classifier.json) are those of the last benchmark: rerun "
+              "scripts/benchmark_classifier.py --write if the view changed")
 
 
 if __name__ == "__main__":
