@@ -4,6 +4,11 @@ import pytest
 
 os.environ.setdefault("EMOLIB_FAST", "1")
 
+# Seconds after which a child process is taken to hang. Never a measure of speed: no test asserts how fast
+# anything runs (timings live in scripts/benchmark_speed.py); this only keeps a broken run from hanging the
+# suite, so it is generous enough for a busy classroom machine.
+HANG_GUARD = 600
+
 
 @pytest.fixture
 def fer_root():

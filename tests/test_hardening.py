@@ -15,6 +15,8 @@ import pytest
 from emolib.__main__ import main
 from emolib.errors import BadInput, EmolibError
 
+from conftest import HANG_GUARD
+
 ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
@@ -296,7 +298,7 @@ def test_huge_photo_is_shrunk_before_detection(tmp_path):
     code = ("import sys; from emolib.faces.detect import load_image, detect_face, crop_face; "
             f"g = load_image({str(big)!r}); box = detect_face(g); crop_face(g); "
             "print(box, next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_GUARD)
     assert r.returncode == 0, r.stderr
     box_text, peak_kb = r.stdout.rsplit(" ", 1)
     from emolib.faces.detect import detect_face, load_image

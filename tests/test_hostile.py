@@ -14,6 +14,7 @@ import pytest
 
 from emolib.errors import BadImage, BadInput, BadMidi, EmolibError
 
+from conftest import HANG_GUARD
 from test_hardening import ROOT_USER, one_line_error, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,13 +37,13 @@ def _midi(notes=((60, 0.0, 0.5),), ts=(4, 4), tempo=100.0) -> bytes:
 
 def _cli(*args, cwd=None, env=None, **kw):
     return subprocess.run([sys.executable, "-m", "emolib", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=600, **kw)
+                          env={**os.environ, **(env or {})}, timeout=HANG_GUARD, **kw)
 
 
 def _vmhwm_kb(code: str, cwd) -> int:
     """Peak resident memory (kB) of a fresh process running code (VmHWM: Linux keeps ru_maxrss across exec)."""
     r = subprocess.run([sys.executable, "-c", code + "\nprint(next(l.split()[1] for l in open('/proc/self/status') "
-                        "if l.startswith('VmHWM')))"], capture_output=True, text=True, timeout=300, cwd=cwd)
+                        "if l.startswith('VmHWM')))"], capture_output=True, text=True, timeout=HANG_GUARD, cwd=cwd)
     assert r.returncode == 0, r.stderr[-1500:]
     return int(r.stdout.split()[-1])
 
@@ -125,7 +126,7 @@ def test_a_signal_during_wav_rendering_stops_at_once_and_leaves_nothing(tmp_path
         os.kill(pid, signal.SIGSTOP)  # it can never finish now
     proc.send_signal(sig)
     try:
-        _, err = proc.communicate(timeout=600)
+        _, err = proc.communicate(timeout=HANG_GUARD)
     except subprocess.TimeoutExpired:
         for pid in renderers | {proc.pid}:
             os.kill(pid, signal.SIGKILL)
@@ -429,14 +430,18 @@ def test_a_malicious_pickle_is_not_run(tmp_path, capsys):
 
 
 def test_twenty_four_racing_writers_have_one_winner(tmp_path):
-    code = ("import sys, time; from pathlib import Path; from emolib.output import write_files\n"
-            "time.sleep(max(0, float(sys.argv[1]) - time.time()))\n"
-            "try:\n write_files([(Path('song.mid'), lambda t: open(t, 'wb').write(sys.argv[2].encode()))]); print('won')\n"
+    """24 writers, each ready (imports done) and waiting on its stdin, all released at once: no clock is read."""
+    code = ("import sys; from pathlib import Path; from emolib.output import write_files\n"
+            "print('ready', flush=True); sys.stdin.readline()\n"
+            "try:\n write_files([(Path('song.mid'), lambda t: open(t, 'wb').write(sys.argv[1].encode()))]); print('won')\n"
             "except Exception as e: print('lost', e)")
-    start = str(time.time() + 3)
-    procs = [subprocess.Popen([sys.executable, "-c", code, start, f"run {i}"], cwd=tmp_path, stdout=subprocess.PIPE,
-                              text=True) for i in range(24)]
-    results = [p.communicate(timeout=120)[0].strip() for p in procs]
+    procs = [subprocess.Popen([sys.executable, "-c", code, f"run {i}"], cwd=tmp_path, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for i in range(24)]
+    assert all(p.stdout.readline().strip() == "ready" for p in procs)
+    for p in procs:  # the go signal, as close together as writes to 24 pipes can be
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [p.communicate(timeout=HANG_GUARD)[0].strip() for p in procs]
     assert sum(r == "won" for r in results) == 1 and all(r == "won" or "appeared" in r or "exists" in r for r in results)
     assert [p.name for p in tmp_path.iterdir()] == ["song.mid"] and (tmp_path / "song.mid").read_text().startswith("run ")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import HANG_GUARD
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,7 +37,7 @@ def installed(tmp_path_factory):
 def _run(installed, *args):
     target, work, env = installed
     return subprocess.run([sys.executable, "-m", "emolib", *map(str, args)], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=HANG_GUARD)
 
 
 def test_the_installed_copy_is_the_one_that_runs(installed):
