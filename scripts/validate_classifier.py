@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from emolib import checkpoint
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.errors import EmolibError
+from emolib.output import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
 from emolib.faces.datasets import load_fer2013
 from emolib.faces.training import training_splits
@@ -96,12 +97,7 @@ def keep_better_view(path: Path, row: dict) -> bool:
     ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
     if ckpt["config"].get("flip_tta") != flip:
         ckpt["config"]["flip_tta"] = flip
-        tmp = path.with_name(f".{path.name}.part")
-        try:
-            torch.save(ckpt, tmp)
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)  # all at once, or not at all
     return flip
 
 

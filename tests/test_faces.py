@@ -260,17 +260,17 @@ def test_classify_many_matches_one_by_one_and_keeps_going_past_bad_files(tmp_pat
         assert one.emotion == r.emotion and np.allclose(list(one.probabilities.values()), list(r.probabilities.values()), atol=1e-5)
 
 
-def _tiny_training(seed: int = 0):
+def _tiny_training():
     from emolib.faces.classifier import FaceConfig
     from emolib.faces.synthetic import synthetic_faces
 
-    data = synthetic_faces(8, classes=("happy", "sad"), seed=seed)
+    data = synthetic_faces(8, classes=("happy", "sad"), seed=0)
     tr, va = data.split == "train", data.split == "test"
     cfg = FaceConfig(classes=("happy", "sad"), init="random", image_size=32, epochs=3, batch_size=8, patience=9)
     return cfg, (data.images[tr], data.labels[tr], data.images[va], data.labels[va])
 
 
-def _fresh(cfg):
+def _fresh():
     """A tiny network with what makes resuming hard (batch statistics, dropout's random draws), fast to train."""
     import torch
     from torch import nn
@@ -286,7 +286,7 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_as_if_never_stopped
     from emolib.faces import classifier
 
     cfg, arrays = _tiny_training()
-    straight, straight_hist = classifier.train(_fresh(cfg), *arrays, cfg, progress=False)
+    straight, straight_hist = classifier.train(_fresh(), *arrays, cfg, progress=False)
 
     real, calls = classifier.predict_proba, []
 
@@ -299,10 +299,10 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_as_if_never_stopped
     saved = tmp_path / "clf.pt.epoch"
     monkeypatch.setattr(classifier, "predict_proba", interrupted_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        classifier.train(_fresh(cfg), *arrays, cfg, progress=False, resume_file=saved)
+        classifier.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
     monkeypatch.setattr(classifier, "predict_proba", real)
     assert saved.exists() and not list(tmp_path.glob(".*part"))
-    resumed, hist = classifier.train(_fresh(cfg), *arrays, cfg, progress=False, resume_file=saved)
+    resumed, hist = classifier.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
     assert len(hist.val_f1) == 3 and hist.best_epoch == straight_hist.best_epoch
     assert np.allclose(hist.train_loss, straight_hist.train_loss) and np.allclose(hist.val_loss, straight_hist.val_loss)
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
@@ -317,12 +317,12 @@ def test_a_saved_epoch_from_other_settings_or_a_broken_file_is_refused_with_how_
 
     cfg, arrays = _tiny_training()
     saved = tmp_path / "clf.pt.epoch"
-    classifier.train(_fresh(cfg), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
+    classifier.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
     with pytest.raises(EmolibError, match="other settings or data.*delete the file to start over"):
-        classifier.train(_fresh(cfg), *arrays, replace(cfg, lr=1e-3), progress=False, resume_file=saved)
+        classifier.train(_fresh(), *arrays, replace(cfg, lr=1e-3), progress=False, resume_file=saved)
     other_faces = (arrays[0], 1 - arrays[1], *arrays[2:])
     with pytest.raises(EmolibError, match="other settings or data"):
-        classifier.train(_fresh(cfg), *other_faces, replace(cfg, epochs=1), progress=False, resume_file=saved)
+        classifier.train(_fresh(), *other_faces, replace(cfg, epochs=1), progress=False, resume_file=saved)
     saved.write_bytes(saved.read_bytes()[:100])
     with pytest.raises(EmolibError, match="cannot be read.*delete it to start the training over"):
-        classifier.train(_fresh(cfg), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
+        classifier.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)

@@ -31,6 +31,11 @@ def test_the_readme_critic_table_is_music_critic_json():
     assert format_rows(stored) in README, "rerun scripts/benchmark_music.py --critic and paste its table"
 
 
+def _shipped_report() -> dict:
+    """The shipped classifier's report: its training history and the benchmark's figures."""
+    return json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())
+
+
 def _script(name: str):
     """A script of scripts/ imported as a module (its table formatting is what the README must hold)."""
     import importlib.util
@@ -46,7 +51,7 @@ def test_the_readme_speed_table_is_speed_json():
 
 
 def test_the_readme_sample_face_figures_are_the_classifier_json():
-    stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]["samples"]
+    stored = _shipped_report()["benchmark"]["samples"]
     line = _script("benchmark_classifier").samples_line(stored)
     assert f"**{sum(f['predicted'] == f['expected'] for f in stored['faces'])} of 16**" in line  # all 16 were scored
     assert line in README, "rerun scripts/benchmark_classifier.py --write and paste its sample-face line"
@@ -65,7 +70,7 @@ def test_the_readme_classifier_choices_are_the_choices_json(name):
 
 def test_the_readme_classifier_table_is_the_classifier_json():
     script = _script("benchmark_classifier")
-    stored = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["benchmark"]
+    stored = _shipped_report()["benchmark"]
     assert script.readme_table(stored) in README, "rerun scripts/benchmark_classifier.py --write and paste its table"
 
 
@@ -77,6 +82,6 @@ def test_the_readme_validation_table_is_the_validation_json_and_the_shipped_view
     assert _script("validate_classifier").table(rows) in README, "rerun scripts/validate_classifier.py --write and paste its table"
     shipped = torch.load(ROOT / "emolib/assets/checkpoints/face_classifier.pt", weights_only=True)["config"]
     assert shipped["flip_tta"] == (rows[0]["mirrored"]["macro_f1"] > rows[0]["one_view"]["macro_f1"])
-    history = json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())["history"]
+    history = _shipped_report()["history"]
     round2 = _stored("02_round2_run.json")["history"]
     assert max(round2["val_f1"]) <= max(history["val_f1"])  # the README's rule: a run ships only if it beats this

@@ -301,10 +301,10 @@ def _run_key(cfg: FaceConfig, train_y: np.ndarray, val_y: np.ndarray, train_targ
 
 
 def _save_epoch(path: Path, state: dict) -> None:
-    """Write the state to a temporary file beside `path`, then swap it in: a kill mid-write keeps the last epoch."""
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    """Replace the saved epoch all at once (output.write_files): a kill mid-write keeps the last one."""
+    from ..output import write_files
+
+    write_files([(path, lambda tmp: torch.save(state, tmp))], force=True)
 
 
 def _load_epoch(path: Path, key: dict) -> dict | None:
@@ -337,8 +337,10 @@ def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np
     steps_per_epoch = math.ceil(len(train_y) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     hist, best_state, best_f1, step, seen, busy, first = History(), None, -1.0, 0, 0, 0.0, 0
-    key = _run_key(cfg, train_y, val_y, train_targets) if resume_file is not None else None
-    saved = _load_epoch(resume_file, key) if resume_file is not None else None
+    key = saved = None
+    if resume_file is not None:
+        key = _run_key(cfg, train_y, val_y, train_targets)
+        saved = _load_epoch(resume_file, key)
     if saved is not None:  # go on from the last finished epoch, with its weights, optimiser and random streams
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
