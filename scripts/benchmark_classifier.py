@@ -131,7 +131,7 @@ def main() -> None:
         old = json.loads(path.read_text()) if path.is_file() else {}
         path.write_text(json.dumps({**{k: v for k, v in old.items() if k in ("history", "provenance", "config",
                                                                               "best_epoch", "train_seconds",
-                                                                              "images_per_second", "choices")},
+                                                                              "images_per_second", "choices", "members")},
                                     "benchmark": result}, indent=1))
 
 

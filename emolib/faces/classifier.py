@@ -227,7 +227,7 @@ def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: i
         if flip:
             p = 0.5 * (p + torch.softmax(model(x.flip(-1)).float(), dim=1))
         out.append(p.numpy())
-    return np.concatenate(out) if out else np.zeros((0, model._fc.out_features))
+    return np.concatenate(out) if out else np.zeros((0, getattr(model, "num_classes", None) or model._fc.out_features))
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray, classes: tuple[str, ...]) -> dict:
@@ -445,19 +445,33 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
     key = str(path.resolve())
     if key in _CACHE:
         return _CACHE[key]
-    ckpt = checkpoint.read(path, "face classifier", ("state_dict", "classes", "config"),
+    ckpt = checkpoint.read(path, "face classifier", ("classes", "config"),
                            "train one with scripts/train_classifier.py or reinstall emolib")
     classes = ckpt["classes"]
     if not isinstance(classes, list) or not 2 <= len(classes) <= 64 or not all(isinstance(c, str) for c in classes):
         raise EmolibError(f"{path}: its class list is not 2-64 names")
     cfg = ckpt["config"]
-    if not isinstance(cfg, dict) or cfg.get("init") not in INITS:
-        raise EmolibError(f"{path}: its config does not name a known start ({', '.join(INITS)})")
-    size = cfg.get("image_size")
-    if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 512:
-        raise EmolibError(f"{path}: its config sets image_size={size!r}, outside 16..512")
-    model = build_model(len(classes), init=cfg["init"], image_size=size, load_weights=False)
-    checkpoint.load_weights(model, ckpt["state_dict"], path, "face classifier")
+
+    def network(state, cfg) -> nn.Module:
+        """One network of the checkpoint, built in the shape its config names, with its weights loaded."""
+        if not isinstance(cfg, dict) or cfg.get("init") not in INITS:
+            raise EmolibError(f"{path}: its config does not name a known start ({', '.join(INITS)})")
+        size = cfg.get("image_size")
+        if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 512:
+            raise EmolibError(f"{path}: its config sets image_size={size!r}, outside 16..512")
+        net = build_model(len(classes), init=cfg["init"], image_size=size, load_weights=False)
+        checkpoint.load_weights(net, state, path, "face classifier")
+        return net
+
+    if "members" in ckpt:  # several networks averaged (emolib.faces.ensemble)
+        from .ensemble import build
+
+        model = build(ckpt, path, network)
+    elif "state_dict" in ckpt:
+        model = network(ckpt["state_dict"], cfg)
+    else:
+        raise EmolibError(f"{path} is not an emolib face classifier checkpoint (it has no state_dict); "
+                          "train one with scripts/train_classifier.py or reinstall emolib")
     clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
                          bool(cfg.get("flip_tta", False)))
     _CACHE[key] = clf

@@ -1,0 +1,111 @@
+"""Several face networks, one answer: the average of their class probabilities.
+
+Networks trained apart (other labels, other epochs) make partly different mistakes, so the average of their
+probabilities is usually right more often than either alone. The cost is one pass per network: two
+networks of one view each cost what one network costs with the mirrored face (the Speed table).
+
+``Ensemble`` is an ``nn.Module`` whose output is the log of the members' mean probabilities, so everything
+that takes ``softmax(model(x))`` or ``model(x).argmax(1)`` (``predict_proba``, the notebooks) reads the
+average without knowing there are several networks. ``combine`` writes one checkpoint holding every
+member, refusing members that could not have been compared on the same validation faces.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import checkpoint
+from ..errors import EmolibError
+
+# what decides which faces a training run kept for validation, and what a network reads: members must agree
+SAME = ("image_size", "seed", "val_fraction", "max_train")
+HOW_TO_MAKE = "train one with scripts/train_classifier.py"
+
+
+class Ensemble(nn.Module):
+    """Log of the mean softmax of its members: softmax of the output is the average of their probabilities."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError("an ensemble needs at least two networks")
+        self.members = nn.ModuleList(members)
+        self.num_classes = members[0]._fc.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = torch.stack([torch.softmax(m(x).float(), dim=1) for m in self.members]).mean(0)
+        return torch.log(mean.clamp_min(1e-12))
+
+
+def member_checkpoint(path: Path) -> dict:
+    """One network's checkpoint, read as load_classifier reads it; an ensemble is not accepted as a member."""
+    ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
+    if "members" in ckpt or "state_dict" not in ckpt:
+        raise EmolibError(f"{path} is already an ensemble (or has no weights): combine single networks")
+    return ckpt
+
+
+def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool = False) -> Path:
+    """Write one checkpoint holding every network in paths (and a .json report beside it with each member's
+    training report, when it has one). flip_tta: also average each face with its mirror (one more pass per
+    network)."""
+    from ..output import write_files
+
+    paths = [Path(p) for p in paths]
+    if len(paths) < 2:
+        raise EmolibError("an ensemble needs at least two checkpoints", "name two or more .pt files")
+    if len({p.resolve() for p in paths}) < len(paths):
+        raise EmolibError("the same checkpoint is named twice", "name each network once")
+    ckpts = [member_checkpoint(p) for p in paths]
+    first = ckpts[0]["config"]
+    for p, c in zip(paths[1:], ckpts[1:]):
+        other = [k for k in SAME if c["config"].get(k) != first.get(k)]
+        other += ["classes"] if list(c["classes"]) != list(ckpts[0]["classes"]) else []
+        if other:
+            raise EmolibError(f"{p} differs from {paths[0]} in {', '.join(other)}: its network reads other faces or "
+                              "kept other validation faces, so the ensemble could not be judged on faces no member "
+                              "trained on", "combine runs of one split (same seed, fraction and caps)")
+    config = dict(first, flip_tta=flip_tta)
+    members = [{"name": p.name, "state_dict": c["state_dict"], "config": c["config"], "metrics": c.get("metrics", {})}
+               for p, c in zip(paths, ckpts)]
+    ckpt = {"members": members, "classes": list(ckpts[0]["classes"]), "config": config,
+            "metrics": {"members": [p.name for p in paths]}}
+    reports = [_report(p) for p in paths]
+    report = {"provenance": "ensemble of " + " + ".join(p.name for p in paths) + " (scripts/ensemble_classifier.py)",
+              "members": [dict(r, name=p.name, labels=c["config"].get("labels"), soft_weight=c["config"].get("soft_weight"),
+                               epochs=c["config"].get("epochs")) for p, c, r in zip(paths, ckpts, reports)]}
+    out = Path(out)
+    write_files([(out, lambda tmp: torch.save(ckpt, tmp)),
+                 (out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1)))],
+                force=force, inputs=paths)
+    return out
+
+
+def _report(path: Path) -> dict:
+    """The training report beside a checkpoint (history, best epoch, speed), without its test benchmark."""
+    beside = path.with_suffix(".json")
+    try:
+        report = json.loads(beside.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: report[k] for k in ("history", "best_epoch", "images_per_second", "train_seconds", "provenance")
+            if k in report} if isinstance(report, dict) else {}
+
+
+def build(ckpt: dict, path: Path, build_network) -> nn.Module:
+    """The Ensemble stored in an ensemble checkpoint; build_network(state, cfg) makes and loads one member."""
+    members = ckpt["members"]
+    if not isinstance(ckpt["config"], dict):
+        raise EmolibError(f"{path}: its config is not a table of settings; the file is damaged")
+    if not isinstance(members, list) or not 2 <= len(members) <= 8 or not all(isinstance(m, dict) for m in members):
+        raise EmolibError(f"{path}: its ensemble is not a list of 2-8 networks; the file is damaged")
+    nets = []
+    for m in members:
+        cfg = m.get("config")
+        if not isinstance(cfg, dict) or cfg.get("image_size") != ckpt["config"].get("image_size"):
+            raise EmolibError(f"{path}: a member network reads another image size than the ensemble; the file is damaged")
+        nets.append(build_network(m.get("state_dict"), cfg))
+    return Ensemble(nets)

@@ -1,0 +1,36 @@
+"""Combine trained face classifiers into one checkpoint that averages their class probabilities.
+
+    python scripts/ensemble_classifier.py A.pt B.pt --out ENSEMBLE.pt [--flip-tta] [--force]
+
+Each input is a checkpoint written by scripts/train_classifier.py. They must read the same image size and
+have kept the same validation faces (same seed, validation fraction and training cap), so that
+scripts/validate_classifier.py can judge the ensemble on faces none of its members trained on. The output
+holds every member's weights and config; a .json report beside it keeps each member's training history.
+--flip-tta also averages each face with its mirror (one more pass per network). Nothing is overwritten
+without --force.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from emolib.errors import EmolibError
+from emolib.faces.ensemble import combine
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("members", nargs="+", type=Path, help="two or more face classifier checkpoints (.pt)")
+    ap.add_argument("--out", type=Path, required=True, help="the ensemble checkpoint to write (.pt)")
+    ap.add_argument("--flip-tta", action="store_true", help="also average each face with its mirror image")
+    ap.add_argument("--force", action="store_true", help="overwrite --out (and its .json) if they exist")
+    args = ap.parse_args()
+    try:
+        out = combine(args.members, args.out, force=args.force, flip_tta=args.flip_tta)
+    except EmolibError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"{len(args.members)} networks -> {out} (and {out.with_suffix('.json').name})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""An ensemble checkpoint: several networks averaged, written by emolib.faces.ensemble.combine."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from emolib.errors import EmolibError
+from emolib.faces.classifier import FaceConfig, build_model, load_classifier, predict_proba, save_checkpoint
+from emolib.faces.ensemble import Ensemble, combine
+
+CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def _network(path, weights_seed: int, **cfg) -> "torch.nn.Module":
+    """A Lite0-shaped network with random weights of its own, saved as the training command saves one."""
+    torch.manual_seed(weights_seed)
+    net = build_model(len(cfg.get("classes", CLASSES)), init="lite0", image_size=48, load_weights=False).eval()
+    save_checkpoint(net, path, classes=cfg.pop("classes", CLASSES), cfg=FaceConfig(image_size=48, **cfg))
+    return net
+
+
+def _faces(n: int = 6) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (n, 48, 48), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_an_ensemble_reads_the_mean_of_its_networks_probabilities(tmp_path, flip):
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2, labels="ferplus_soft", epochs=10)  # other training, same validation faces
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt", flip_tta=flip)
+    a, b = load_classifier(tmp_path / "a.pt"), load_classifier(tmp_path / "b.pt")
+    ab = load_classifier(tmp_path / "ab.pt")
+    assert isinstance(ab.model, Ensemble) and ab.flip_tta is flip and ab.classes == CLASSES
+    faces = _faces()
+    mean = (predict_proba(a.model, faces, 48, flip=flip) + predict_proba(b.model, faces, 48, flip=flip)) / 2
+    got = ab.predict_proba(faces)
+    assert np.allclose(got, mean, atol=1e-5) and np.allclose(got.sum(1), 1, atol=1e-5)
+    assert not np.allclose(predict_proba(a.model, faces, 48), predict_proba(b.model, faces, 48), atol=1e-3)  # two views
+    logits = ab.model(torch.zeros(2, 1, 48, 48))
+    assert torch.allclose(torch.softmax(logits, 1).sum(1), torch.ones(2))  # softmax(model(x)) is the mean, as for one net
+    assert ab.predict_proba(faces[:0]).shape == (0, len(CLASSES))
+    assert ab.metrics["members"] == ["a.pt", "b.pt"]
+
+
+def test_combine_refuses_members_that_kept_other_validation_faces_or_read_otherwise(tmp_path):
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "seed.pt", 2, seed=7)
+    _network(tmp_path / "few.pt", 3, max_train=1000)
+    _network(tmp_path / "three.pt", 4, classes=("happy", "sad", "angry"))
+    for other, what in (("seed.pt", "seed"), ("few.pt", "max_train"), ("three.pt", "classes")):
+        with pytest.raises(EmolibError, match=f"differs from .*a.pt in .*{what}"):
+            combine([tmp_path / "a.pt", tmp_path / other], tmp_path / "x.pt")
+    with pytest.raises(EmolibError, match="at least two"):
+        combine([tmp_path / "a.pt"], tmp_path / "x.pt")
+    with pytest.raises(EmolibError, match="named twice"):
+        combine([tmp_path / "a.pt", tmp_path / "a.pt"], tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists() and not (tmp_path / "x.json").exists()
+
+
+def test_combine_overwrites_nothing_and_takes_no_ensemble_as_a_member(tmp_path):
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2)
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt")
+    before = (tmp_path / "ab.pt").read_bytes()
+    with pytest.raises(EmolibError, match="exists"):
+        combine([tmp_path / "b.pt", tmp_path / "a.pt"], tmp_path / "ab.pt")
+    assert (tmp_path / "ab.pt").read_bytes() == before
+    with pytest.raises(EmolibError, match="already an ensemble"):
+        combine([tmp_path / "ab.pt", tmp_path / "a.pt"], tmp_path / "abc.pt")
+    with pytest.raises(EmolibError):  # an output may not be one of the networks it is made from
+        combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "a.pt", force=True)
+    assert load_classifier(tmp_path / "a.pt").model is not None  # still the network it was
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("one member", "list of 2-8 networks"),
+    ("other size", "another image size"),
+    ("nan", "NaN or infinite"),
+    ("no weights", "not a table of tensors"),
+])
+def test_a_damaged_ensemble_is_one_clear_error(tmp_path, damage, expected):
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2)
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt")
+    ck = torch.load(tmp_path / "ab.pt", weights_only=True)
+    member = ck["members"][1]
+    if damage == "one member":
+        ck["members"] = ck["members"][:1]
+    elif damage == "other size":
+        member["config"] = dict(member["config"], image_size=64)
+    elif damage == "nan":
+        member["state_dict"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
+                                for k, v in member["state_dict"].items()}
+    else:
+        member["state_dict"] = None
+    torch.save(ck, tmp_path / "bad.pt")
+    with pytest.raises(EmolibError, match=expected) as err:
+        load_classifier(tmp_path / "bad.pt")
+    assert "\n" not in str(err.value)
+
+
+def _row(name: str, networks: int, one: float, mirrored: float) -> dict:
+    view = lambda f1: {"accuracy": f1, "macro_f1": f1, "happy_sad_angry": f1, "recall": dict.fromkeys(("happy", "sad", "angry"), f1)}
+    return {"checkpoint": name, "networks": networks, "one_view": view(one), "mirrored": view(mirrored)}
+
+
+def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
+    from test_readme_numbers import _script
+
+    v = _script("validate_classifier")
+    single, pair = _row("a.pt", 1, 0.66, 0.67), _row("ab.pt", 2, 0.68, 0.70)
+    assert v.affordable_views(single) == ["one_view", "mirrored"] and v.better_view(single) == "mirrored"
+    assert v.affordable_views(pair) == ["one_view"] and v.better_view(pair) == "one_view"  # 4 passes: over the budget
+    assert "ab.pt (one view): validation macro-F1 0.680 against the shipped model's 0.670 -> it replaces" in v.decision([single, pair])
+    assert "which stays" in v.decision([single, _row("c.pt", 2, 0.67, 0.75)])  # a tie does not replace
+    table = v.table([dict(single, labels="fer2013", soft_weight=0.0, best_epoch=7, epochs=7, n=10,
+                          paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0}),
+                     dict(pair, members=["a.pt", "b.pt"], n=10,
+                          paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0})])
+    assert "| ab.pt (ensemble: a.pt + b.pt) | mirrored (over the budget) | 0.700 |" in table
+    assert "| shipped (fer2013, epoch 7 of 7) | mirrored | 0.670 |" in table
