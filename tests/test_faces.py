@@ -326,3 +326,20 @@ def test_a_saved_epoch_from_other_settings_or_a_broken_file_is_refused_with_how_
     saved.write_bytes(saved.read_bytes()[:100])
     with pytest.raises(EmolibError, match="cannot be read.*delete it to start the training over"):
         classifier.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
+
+
+def test_a_saved_checkpoint_and_its_report_appear_together_and_overwrite_nothing_unasked(tmp_path):
+    import json
+
+    from emolib.errors import EmolibError
+    from emolib.faces.classifier import FaceConfig, build_model, load_classifier, save_checkpoint
+
+    net = build_model(7, init="lite0", image_size=48, load_weights=False)
+    out = tmp_path / "clf.pt"
+    out.with_suffix(".json").write_text("someone's notes")
+    with pytest.raises(EmolibError, match="exists"):  # the report's name is taken: neither file is written
+        save_checkpoint(net, out, classes=tuple("abcdefg"), cfg=FaceConfig(image_size=48), report={"best_epoch": 1})
+    assert not out.exists() and out.with_suffix(".json").read_text() == "someone's notes"
+    save_checkpoint(net, out, classes=tuple("abcdefg"), cfg=FaceConfig(image_size=48), report={"best_epoch": 1}, force=True)
+    assert json.loads(out.with_suffix(".json").read_text()) == {"best_epoch": 1}
+    assert load_classifier(out).classes == tuple("abcdefg") and not list(tmp_path.glob(".*part"))

@@ -12,6 +12,7 @@ same response to a gray image as the RGB network gives to that image repeated th
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -410,13 +411,21 @@ def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np
 
 
 def save_checkpoint(model: nn.Module, path: str | Path, *, classes: tuple[str, ...], cfg: FaceConfig,
-                    metrics: dict | None = None, half: bool = True) -> Path:
-    """Weights (float16 to keep the file small), classes, config and metrics; loadable with weights_only."""
+                    metrics: dict | None = None, half: bool = True, report: dict | None = None,
+                    force: bool = False) -> Path:
+    """Weights (float16 to keep the file small), classes, config and metrics; loadable with weights_only.
+    report: also write it as JSON beside the checkpoint (path.json). Both files appear, or neither; an
+    existing file is kept unless force."""
+    from ..output import write_files
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    torch.save({"state_dict": state, "classes": list(classes), "config": asdict(cfg),
-                "metrics": metrics or {}}, path)
+    ckpt = {"state_dict": state, "classes": list(classes), "config": asdict(cfg), "metrics": metrics or {}}
+    files = [(path, lambda tmp: torch.save(ckpt, tmp))]
+    if report is not None:
+        files.append((path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1))))
+    write_files(files, force=force)
     return path
 
 

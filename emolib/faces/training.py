@@ -1,7 +1,6 @@
 """Train and evaluate the face-emotion classifier end to end (used by the CLI, scripts and notebook 02)."""
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -133,15 +132,14 @@ def fit_and_evaluate(data: FaceData, cfg: FaceConfig, *, progress: bool = True,
     return FaceRun(clf, hist, test, probs, test_part, time.perf_counter() - start, cfg)
 
 
-def save_run(run: FaceRun, path: str | Path, *, provenance: str) -> Path:
-    """Save the checkpoint plus a JSON report of the test scores and training history beside it."""
+def save_run(run: FaceRun, path: str | Path, *, provenance: str, force: bool = False) -> Path:
+    """Save the checkpoint plus a JSON report of the test scores and training history beside it (both, or
+    neither; an existing file is kept unless force)."""
     cfg = run.cfg
     metrics = dict(run.test, provenance=provenance, best_epoch=run.history.best_epoch,
                    images_per_second=round(run.history.images_per_second, 1), train_seconds=round(run.seconds))
-    path = save_checkpoint(run.classifier.model, path, classes=run.classifier.classes, cfg=cfg, metrics=metrics)
-    report = dict(metrics, history=run.history.__dict__)
-    path.with_suffix(".json").write_text(json.dumps(report, indent=1))
-    return path
+    return save_checkpoint(run.classifier.model, path, classes=run.classifier.classes, cfg=cfg, metrics=metrics,
+                           report=dict(metrics, history=run.history.__dict__), force=force)
 
 
 # ---- the training command: `python -m emolib train-classifier` and scripts/train_classifier.py -------------
@@ -194,7 +192,7 @@ def run(args) -> Path:
             cfg = _replace(cfg, **{key: getattr(args, key)})
     resume = resume_file(args.out)
     result = fit_and_evaluate(load_fer2013(args.data), cfg, resume_file=resume)
-    path = save_run(result, args.out, provenance=PROVENANCE)
+    path = save_run(result, args.out, provenance=PROVENANCE, force=args.force)  # OUT.epoch stays if this fails
     resume.unlink(missing_ok=True)
     print(f"test accuracy {result.test['accuracy']:.4f} macro-F1 {result.test['macro_f1']:.4f} "
           f"({result.history.images_per_second:.0f} img/s, {result.seconds / 60:.1f} min) -> {path}")
