@@ -16,7 +16,9 @@ half precision, so a re-scored figure can differ from training's history by a fa
 test checks; --keep-better-view stores the view with the higher validation macro-F1 in the shipped
 checkpoint (its config's flip_tta), which is how the shipped view was chosen, among the views that fit the
 per-face budget of 20 ms (two passes of one network: an ensemble of two networks reads one view; a
-view over the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py.
+view over the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
+checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes and the faces),
+so a candidate that is then shipped unchanged is not scored twice.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from emolib import checkpoint
-from emolib.config import checkpoints_dir, ensure_dir, figures_dir
+from emolib.config import cache_dir, checkpoints_dir, ensure_dir, figures_dir
 from emolib.errors import EmolibError
 from emolib.output import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
@@ -72,8 +74,7 @@ def validate(path: Path, data) -> dict:
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
     out["networks"] = len(clf.metrics.get("members", [None]))
     right = {}
-    plain = predict_proba(clf.model, val.images, clf.image_size)
-    mirror = predict_proba(clf.model, np.ascontiguousarray(val.images[:, :, ::-1]), clf.image_size)
+    plain, mirror = probabilities(path, clf, val.images, out["validation_faces"])
     for view, probs in (("one_view", plain), ("mirrored", (plain + mirror) / 2)):  # = predict_proba(..., flip=True)
         s = scores(val.labels, probs.argmax(1), tuple(clf.classes))
         h = scores_among(val.labels, probs, tuple(clf.classes), THREE)
@@ -85,6 +86,34 @@ def validate(path: Path, data) -> dict:
     out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one,
                      "sign_test_p": sign_test(only_mirrored, only_one)}
     return out
+
+
+def probabilities(path: Path, clf, images, faces: str):
+    """(one view, mirror image) class probabilities of the validation faces, kept in the cache under the digest of
+    the checkpoint's bytes and of the faces' rows, so a checkpoint scored once (a candidate that is then shipped
+    as it is) is not scored again."""
+    import hashlib
+
+    import numpy as np
+
+    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + "_" + faces
+    cached = cache_dir() / "validation" / f"{key}.npz"
+    if cached.is_file():
+        try:
+            with np.load(cached) as z:
+                if z["plain"].shape == (len(images), len(clf.classes)) == z["mirror"].shape:
+                    return z["plain"], z["mirror"]
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is scored again and replaced
+    plain = predict_proba(clf.model, images, clf.image_size)
+    mirror = predict_proba(clf.model, np.ascontiguousarray(images[:, :, ::-1]), clf.image_size)
+    def save(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, plain=plain, mirror=mirror)
+
+    ensure_dir(cached.parent)
+    write_files([(cached, save)], force=True)
+    return plain, mirror
 
 
 def sign_test(a: int, b: int) -> float:

@@ -120,3 +120,24 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
                           paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0})])
     assert "| ab.pt (ensemble: a.pt + b.pt) | mirrored (over the budget) | 0.700 |" in table
     assert "| shipped (fer2013, epoch 7 of 7) | mirrored | 0.670 |" in table
+
+
+def test_validation_probabilities_are_cached_by_checkpoint_bytes_and_faces(tmp_path, monkeypatch):
+    from test_readme_numbers import _script
+
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
+    v = _script("validate_classifier")
+    _network(tmp_path / "a.pt", 1)
+    clf, faces = load_classifier(tmp_path / "a.pt"), _faces(5)
+    plain, mirror = v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")
+    assert np.allclose(plain, predict_proba(clf.model, faces, 48)) and np.allclose((plain + mirror) / 2,
+                                                                                   predict_proba(clf.model, faces, 48, flip=True), atol=1e-5)
+    scored = []
+    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
+    again = v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")
+    assert not scored and np.array_equal(again[0], plain)  # read from the cache
+    v.probabilities(tmp_path / "a.pt", clf, faces, "faces2")  # other validation faces: scored
+    assert len(scored) == 2
+    (cache,) = [p for p in (tmp_path / "cache" / "validation").iterdir() if "faces1" in p.name]
+    cache.write_bytes(b"damaged")
+    assert np.allclose(v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")[0], plain) and len(scored) == 4
