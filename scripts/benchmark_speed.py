@@ -3,7 +3,8 @@
     python scripts/benchmark_speed.py [--repeats 10] [--write]
 
 Warm figures are medians over --repeats calls after one call has loaded everything (as in the notebook demo):
-- face classification, batched (256 faces), per face, with and without mirrored-face averaging;
+- face classification, batched (256 faces, passed INFERENCE_BATCH at a time), per face, with and without
+  mirrored-face averaging; then one view at each number of faces per forward pass;
 - 16 bars from each model with compose's default decoding (its own thread, as compose runs it);
 - a happy 16-bar piece (about 29 s of two-track audio) rendered to audio;
 - a whole image-to-MIDI call on the sample face (detection, classification, 16 bars, MIDI);
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from emolib.faces.classifier import INFERENCE_BATCH
 
 
 def timed(fn, repeats: int) -> dict:
@@ -53,7 +56,10 @@ def table(out: dict) -> str:
              ("image to MIDI (detection, classification, 16 bars, MIDI), warm", t("image_to_midi_seconds")),
              ("cold command line, `python -m emolib compose --image ...`", f"{out['cold_cli_seconds']:.2f} s")]
     lines = [f"| what (median of {out['repeats']} warm calls) | time |", "|---|---|"]
-    return "\n".join(lines + [f"| {a} | {b} |" for a, b in rows])
+    sweep = out.get("face_ms_per_face_by_batch")
+    after = ["", f"Faces per forward pass (one view, median ms per face; emolib passes {INFERENCE_BATCH} at a time): "
+             + ", ".join(f"{b}: {ms:.2f}" for b, ms in sweep.items()) + "."] if sweep else []
+    return "\n".join(lines + [f"| {a} | {b} |" for a, b in rows] + after)
 
 
 def main() -> None:
@@ -76,6 +82,9 @@ def main() -> None:
     for flip in (False, True):
         t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), max(3, args.repeats // 3))
         out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
+    out["face_ms_per_face_by_batch"] = {  # why predict_proba passes INFERENCE_BATCH faces at a time: one view
+        str(b): round(1000 * timed(lambda i: predict_proba(clf.model, faces, clf.image_size, batch_size=b), 5)["median"]
+                      / len(faces), 2) for b in (4, 8, 16, 32, 64, 128, 256)}
 
     for name in models.MODELS:
         out[f"{name}_seconds_per_16_bars"] = timed(lambda i: compose("happy", seed=max(i, 0), model=name), args.repeats)

@@ -15,8 +15,8 @@ difference in accuracy is more than chance; macro-F1 has no face-by-face test). 
 half precision, so a re-scored figure can differ from training's history by a face or two. --write saves figures/02_validation.json, which the README quotes and a
 test checks; --keep-better-view stores the view with the higher validation macro-F1 in the shipped
 checkpoint (its config's flip_tta), which is how the shipped view was chosen, among the views that fit the
-per-face budget of 20 ms (two passes of one network: an ensemble of two networks reads one view; a
-view over the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
+per-face budget of 20 ms (four passes of one network: an ensemble of two networks, mirrored; a view over
+the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
 checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes and the faces),
 so a candidate that is then shipped unchanged is not scored twice.
 """
@@ -41,7 +41,7 @@ THREE = ("happy", "sad", "angry")
 
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_PASSES = 2  # the per-face budget (20 ms batched on 2 CPU cores) holds two passes of one network (Speed table)
+MAX_PASSES = 4  # the per-face budget (20 ms batched on 2 CPU cores) holds four passes of one network (Speed table)
 SPLIT_KEYS = ("seed", "val_fraction", "max_train", "labels")  # what decides which faces a run kept for validation
 
 

@@ -213,8 +213,14 @@ def lr_at(step: int, total: int, cfg: FaceConfig) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+# Faces per forward pass at inference. Small batches are several times faster per face on CPU than large ones
+# (a batch of 256 96-px faces spills its activations out of the cache): scripts/benchmark_speed.py measures
+# each size and the README's Speed section shows it.
+INFERENCE_BATCH = 8
+
+
 @torch.no_grad()
-def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: int = 256, *,
+def predict_proba(model: nn.Module, images: np.ndarray, size: int, batch_size: int = INFERENCE_BATCH, *,
                   flip: bool = False) -> np.ndarray:
     """Class probabilities for uint8 faces (N, H, W), in eval mode, batched, deterministic.
 
