@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from .errors import EmolibError
 
 C = TypeVar("C")
-MAX_BYTES = 500_000_000  # our checkpoints are 2-7 MB; a bigger file is not read into memory
+MAX_BYTES = 500_000_000  # our checkpoints are 2-14 MB; a bigger file is not read into memory
 
 
 def read(path: str | Path, kind: str, needs: tuple[str, ...], how_to_make: str) -> dict:

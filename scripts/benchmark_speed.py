@@ -57,7 +57,7 @@ def table(out: dict) -> str:
              ("cold command line, `python -m emolib compose --image ...`", f"{out['cold_cli_seconds']:.2f} s")]
     lines = [f"| what (median of {out['repeats']} warm calls) | time |", "|---|---|"]
     sweep = out.get("face_ms_per_face_by_batch")
-    after = ["", f"Faces per forward pass (one view, median ms per face; emolib passes {INFERENCE_BATCH} at a time): "
+    after = ["", f"Faces per forward pass (one view, median ms per face; emolib passed {out.get('inference_batch')} at a time): "
              + ", ".join(f"{b}: {ms:.2f}" for b, ms in sweep.items()) + "."] if sweep else []
     return "\n".join(lines + [f"| {a} | {b} |" for a, b in rows] + after)
 
@@ -78,6 +78,7 @@ def main() -> None:
 
     clf = load_classifier()
     out["face_networks"] = len(getattr(clf.model, "members", [clf.model]))
+    out["inference_batch"] = INFERENCE_BATCH
     faces = np.random.default_rng(0).integers(0, 255, (256, 48, 48), dtype=np.uint8)
     for flip in (False, True):
         t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), max(3, args.repeats // 3))

@@ -17,8 +17,9 @@ test checks; --keep-better-view stores the view with the higher validation macro
 checkpoint (its config's flip_tta), which is how the shipped view was chosen, among the views that fit the
 per-face budget of 20 ms (four passes of one network: an ensemble of two networks, mirrored; a view over
 the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
-checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes and the faces),
-so a candidate that is then shipped unchanged is not scored twice.
+checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes, the faces' pixels
+and the code that reads them), so a candidate that is then shipped unchanged is not scored twice. Each candidate's
+better view is also compared with the shipped model's, face by face (a sign test on accuracy).
 """
 from __future__ import annotations
 
@@ -53,8 +54,9 @@ def _name(path: Path) -> str:
         return str(path)
 
 
-def validate(path: Path, data) -> dict:
-    """One checkpoint on its own validation faces, one view and mirrored."""
+def validate(path: Path, data) -> tuple[dict, dict]:
+    """One checkpoint on its own validation faces, one view and mirrored: its row of the table, and for each
+    view which faces it reads right (for the face-by-face comparison with the shipped model)."""
     import hashlib
 
     import numpy as np
@@ -67,12 +69,14 @@ def validate(path: Path, data) -> dict:
                           "retrain it with scripts/train_classifier.py")
     cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
     _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
-    faces = hashlib.sha256(np.ascontiguousarray(val.rows if val.rows is not None else val.images).tobytes())
+    faces = hashlib.sha256(np.ascontiguousarray(val.images).tobytes())  # the pixels: a folder dataset has no rows
+    if val.rows is not None:
+        faces.update(np.ascontiguousarray(val.rows).tobytes())
     out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces.hexdigest()[:16], "labels": cfg.labels,
            "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
     if "members" in clf.metrics:  # an ensemble (scripts/ensemble_classifier.py): its networks, not the first one's settings
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
-    out["networks"] = len(clf.metrics.get("members", [None]))
+    out["networks"] = len(getattr(clf.model, "members", [clf.model]))  # one pass each per view
     right = {}
     plain, mirror = probabilities(path, clf, val.images, out["validation_faces"])
     for view, probs in (("one_view", plain), ("mirrored", (plain + mirror) / 2)):  # = predict_proba(..., flip=True)
@@ -85,7 +89,7 @@ def validate(path: Path, data) -> dict:
     only_one = int((right["one_view"] & ~right["mirrored"]).sum())
     out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one,
                      "sign_test_p": sign_test(only_mirrored, only_one)}
-    return out
+    return out, right
 
 
 def probabilities(path: Path, clf, images, faces: str):
@@ -96,7 +100,7 @@ def probabilities(path: Path, clf, images, faces: str):
 
     import numpy as np
 
-    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + "_" + faces
+    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + "_" + faces + "_" + _code_stamp()
     cached = cache_dir() / "validation" / f"{key}.npz"
     if cached.is_file():
         try:
@@ -116,6 +120,19 @@ def probabilities(path: Path, clf, images, faces: str):
     return plain, mirror
 
 
+def _code_stamp() -> str:
+    """What else decides the probabilities: the code that prepares faces and averages networks, and torch."""
+    import hashlib
+    import inspect
+
+    import torch
+
+    from emolib.faces import classifier, ensemble
+
+    text = inspect.getsource(classifier) + inspect.getsource(ensemble) + torch.__version__
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def sign_test(a: int, b: int) -> float:
     """Two-sided exact sign test: the chance of a split at least this uneven of a + b faces if either view
     were as likely as the other to be the one that gets a face right."""
@@ -131,18 +148,24 @@ def affordable_views(row: dict) -> list[str]:
     return [view for view, passes in (("one_view", networks), ("mirrored", 2 * networks)) if passes <= MAX_PASSES]
 
 
-def better_view(row: dict) -> str:
-    """The affordable view with the higher validation macro-F1 (one view on a tie)."""
-    return max(affordable_views(row), key=lambda view: (row[view]["macro_f1"], view == "one_view"))
+def better_view(row: dict) -> str | None:
+    """The affordable view with the higher validation macro-F1 (one view on a tie); None when no view fits."""
+    views = affordable_views(row)
+    return max(views, key=lambda view: (row[view]["macro_f1"], view == "one_view")) if views else None
 
 
 def decision(rows: list[dict]) -> str:
     """The README's rule: the candidate whose better affordable view has the highest validation macro-F1
     replaces the shipped model if it beats the shipped model's better affordable view."""
+    if better_view(rows[0]) is None:
+        return "the shipped model has no view within the budget: ship another"
     line = rows[0][better_view(rows[0])]["macro_f1"]
+    fits = [r for r in rows[1:] if better_view(r) is not None]  # more networks than the budget holds: not candidates
     if len(rows) == 1:
         return f"the shipped model's validation macro-F1 ({better_view(rows[0]).replace('_', ' ')}) is {line:.3f}"
-    best = max(rows[1:], key=lambda r: r[better_view(r)]["macro_f1"])
+    if not fits:
+        return f"no candidate fits the per-face budget ({MAX_PASSES} passes): the shipped model, {line:.3f}, stays"
+    best = max(fits, key=lambda r: r[better_view(r)]["macro_f1"])
     f1 = best[better_view(best)]["macro_f1"]
     verdict = "replaces the shipped model" if f1 > line else "does not beat the shipped model, which stays"
     return (f"best candidate {Path(best['checkpoint']).name} ({better_view(best).replace('_', ' ')}): validation "
@@ -153,6 +176,9 @@ def keep_better_view(path: Path, row: dict) -> bool:
     """Store in the checkpoint the better affordable view (better_view); returns whether it is mirrored."""
     import torch
 
+    if better_view(row) is None:
+        raise EmolibError(f"{path} has more networks than the per-face budget holds ({MAX_PASSES} passes)",
+                          "ship an ensemble of fewer networks")
     flip = better_view(row) == "mirrored"
     ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
     if ckpt["config"].get("flip_tta") != flip:
@@ -183,7 +209,26 @@ def table(rows: list[dict]) -> str:
         lines.append(f"- {Path(r['checkpoint']).name if r is not rows[0] else 'shipped'}: of {r['n']} validation faces, "
                      f"{p['only_mirrored_right']} are read right only with the mirror and {p['only_one_view_right']} "
                      f"only with one view (sign test p = {p['sign_test_p']:.2g}).")
+    for r in rows[1:]:
+        a = r.get("against_shipped")
+        if a:
+            lines.append(f"- shipped ({a['shipped_view'].replace('_', ' ')}) against {Path(r['checkpoint']).name} "
+                         f"({a['view'].replace('_', ' ')}): {a['only_shipped_right']} faces read right only by the shipped "
+                         f"model, {a['only_candidate_right']} only by the other (sign test p = {a['sign_test_p']:.2g}).")
     return "\n".join(lines)
+
+
+def against_shipped(rows: list[dict], right: list[dict]) -> None:
+    """Each candidate's better view against the shipped model's, face by face (on accuracy): stored in its row."""
+    ship_view = better_view(rows[0])
+    for r, rr in zip(rows[1:], right[1:]):
+        view = better_view(r)
+        if ship_view is None or view is None:
+            continue
+        only_ship = int((right[0][ship_view] & ~rr[view]).sum())
+        only_this = int((rr[view] & ~right[0][ship_view]).sum())
+        r["against_shipped"] = {"shipped_view": ship_view, "view": view, "only_shipped_right": only_ship,
+                                "only_candidate_right": only_this, "sign_test_p": sign_test(only_ship, only_this)}
 
 
 def main() -> None:
@@ -199,13 +244,15 @@ def main() -> None:
     shipped = checkpoints_dir() / DEFAULT_CHECKPOINT
     try:
         data = load_fer2013(args.data)
-        rows = [validate(p, data) for p in tqdm([shipped, *args.candidates], desc="checkpoints", leave=False)]
+        rows, right = zip(*[validate(p, data) for p in tqdm([shipped, *args.candidates], desc="checkpoints", leave=False)])
+        rows, right = list(rows), list(right)
     except EmolibError as exc:
         raise SystemExit(f"error: {exc}") from None
     other = [r["checkpoint"] for r in rows[1:] if r["validation_faces"] != rows[0]["validation_faces"]]
     if other:
         raise SystemExit(f"error: {', '.join(other)} kept other validation faces than the shipped model "
                          "(another seed, fraction or cap): their figures cannot be compared")
+    against_shipped(rows, right)
     print(table(rows))
     print(decision(rows))
     if args.write:

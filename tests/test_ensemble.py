@@ -36,9 +36,11 @@ def test_an_ensemble_reads_the_mean_of_its_networks_probabilities(tmp_path, flip
     mean = (predict_proba(a.model, faces, 48, flip=flip) + predict_proba(b.model, faces, 48, flip=flip)) / 2
     got = ab.predict_proba(faces)
     assert np.allclose(got, mean, atol=1e-5) and np.allclose(got.sum(1), 1, atol=1e-5)
-    assert not np.allclose(predict_proba(a.model, faces, 48), predict_proba(b.model, faces, 48), atol=1e-3)  # two views
-    logits = ab.model(torch.zeros(2, 1, 48, 48))
-    assert torch.allclose(torch.softmax(logits, 1).sum(1), torch.ones(2))  # softmax(model(x)) is the mean, as for one net
+    assert not np.allclose(predict_proba(a.model, faces, 48), predict_proba(b.model, faces, 48), atol=1e-3)  # two answers
+    x = torch.rand(2, 1, 48, 48)
+    with torch.no_grad():
+        members = (torch.softmax(a.model(x), 1) + torch.softmax(b.model(x), 1)) / 2
+        assert torch.allclose(torch.softmax(ab.model(x), 1), members, atol=1e-6)  # softmax(model(x)) is the mean
     assert ab.predict_proba(faces[:0]).shape == (0, len(CLASSES))
     assert ab.metrics["members"] == ["a.pt", "b.pt"]
 
@@ -47,8 +49,10 @@ def test_combine_refuses_members_that_kept_other_validation_faces_or_read_otherw
     _network(tmp_path / "a.pt", 1)
     _network(tmp_path / "seed.pt", 2, seed=7)
     _network(tmp_path / "few.pt", 3, max_train=1000)
+    _network(tmp_path / "balanced.pt", 5, balanced_sample=True)
     _network(tmp_path / "three.pt", 4, classes=("happy", "sad", "angry"))
-    for other, what in (("seed.pt", "seed"), ("few.pt", "max_train"), ("three.pt", "classes")):
+    for other, what in (("seed.pt", "seed"), ("few.pt", "max_train"), ("balanced.pt", "balanced_sample"),
+                        ("three.pt", "classes")):
         with pytest.raises(EmolibError, match=f"differs from .*a.pt in .*{what}"):
             combine([tmp_path / "a.pt", tmp_path / other], tmp_path / "x.pt")
     with pytest.raises(EmolibError, match="at least two"):
@@ -121,6 +125,14 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
                      dict(trio, members=["a.pt", "b.pt", "c.pt"], n=10,
                           paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0})])
     assert "| abc.pt (ensemble: a.pt + b.pt + c.pt) | mirrored (over the budget) | 0.700 |" in table
+    five = _row("a-e.pt", 5, 0.9, 0.9)  # more networks than the budget holds: no view fits, not a candidate
+    assert v.better_view(five) is None and "no candidate fits" in v.decision([single, five])
+    right = [{"one_view": np.array([1, 1, 0, 0], bool), "mirrored": np.array([1, 1, 1, 0], bool)},
+             {"one_view": np.array([0, 1, 1, 1], bool), "mirrored": np.array([0, 0, 0, 0], bool)}]
+    rows = [dict(single), dict(pair)]
+    v.against_shipped(rows, right)  # the shipped model mirrored against the pair's one view, face by face
+    assert rows[1]["against_shipped"] == {"shipped_view": "mirrored", "view": "one_view", "only_shipped_right": 1,
+                                          "only_candidate_right": 1, "sign_test_p": 1.0}
     assert "| shipped (fer2013, epoch 7 of 7) | mirrored | 0.670 |" in table
 
 

@@ -345,3 +345,18 @@ def test_a_saved_checkpoint_and_its_report_appear_together_and_overwrite_nothing
     save_checkpoint(net, out, classes=tuple("abcdefg"), cfg=FaceConfig(image_size=48), report={"best_epoch": 1}, force=True)
     assert json.loads(out.with_suffix(".json").read_text()) == {"best_epoch": 1}
     assert load_classifier(out).classes == tuple("abcdefg") and not list(tmp_path.glob(".*part"))
+
+
+def test_train_classifier_refuses_a_taken_report_name_before_training(tmp_path):
+    import argparse
+
+    from emolib.errors import EmolibError
+    from emolib.faces.training import add_arguments, run
+
+    ap = argparse.ArgumentParser()
+    add_arguments(ap)
+    (tmp_path / "clf.json").write_text("a report someone keeps")
+    args = ap.parse_args(["--data", str(tmp_path / "no-data-needed"), "--out", str(tmp_path / "clf.pt")])
+    with pytest.raises(EmolibError, match="clf.json exists"):  # before the dataset is even looked for
+        run(args)
+    assert (tmp_path / "clf.json").read_text() == "a report someone keeps"

@@ -113,9 +113,11 @@ def test_a_signal_during_wav_rendering_stops_at_once_and_leaves_nothing(tmp_path
     """The signal ends the run without waiting for the render: the renderer (a child process) is frozen first, so
     a run that waited for it would never end. No clock is read: the timeout only keeps a broken run from hanging
     the suite. One line, exit 130, the frozen renderer gone, and no file or temporary file left."""
+    # A suite started in the background of a non-interactive shell inherits SIGINT ignored (as a background job
+    # should), and the run would then rightly not hear it: the run under test starts with each signal's default.
     proc = subprocess.Popen([sys.executable, "-m", "emolib", "compose", "--emotion", "sad", "--bars", "256",
                              "--out", "a.mid", "--wav", "a.wav"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
     renderers: set[int] = set()
     while not renderers:  # the WAV is being rendered, in a child process
         assert proc.poll() is None, proc.communicate()

@@ -21,7 +21,7 @@ from .. import checkpoint
 from ..errors import EmolibError
 
 # what decides which faces a training run kept for validation, and what a network reads: members must agree
-SAME = ("image_size", "seed", "val_fraction", "max_train")
+SAME = ("image_size", "seed", "val_fraction", "max_train", "balanced_sample")
 HOW_TO_MAKE = "train one with scripts/train_classifier.py"
 
 
@@ -62,7 +62,7 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
     ckpts = [member_checkpoint(p) for p in paths]
     first = ckpts[0]["config"]
     for p, c in zip(paths[1:], ckpts[1:]):
-        other = [k for k in SAME if c["config"].get(k) != first.get(k)]
+        other = [k for k in SAME if _setting(c["config"], k) != _setting(first, k)]
         other += ["classes"] if list(c["classes"]) != list(ckpts[0]["classes"]) else []
         if other:
             raise EmolibError(f"{p} differs from {paths[0]} in {', '.join(other)}: its network reads other faces or "
@@ -84,15 +84,30 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
     return out
 
 
+def _setting(config: dict, key: str):
+    """A training setting as the run used it: an older checkpoint that does not record it ran with the default."""
+    from dataclasses import fields
+
+    from .classifier import FaceConfig
+
+    default = next(f.default for f in fields(FaceConfig) if f.name == key)
+    return config.get(key, default)
+
+
 def _report(path: Path) -> dict:
-    """The training report beside a checkpoint (history, best epoch, speed), without its test benchmark."""
+    """The training report beside a checkpoint (history, best epoch, speed; its benchmark as benchmark_alone)."""
     beside = path.with_suffix(".json")
     try:
         report = json.loads(beside.read_text())
     except (OSError, ValueError):
         return {}
-    return {k: report[k] for k in ("history", "best_epoch", "images_per_second", "train_seconds", "provenance")
-            if k in report} if isinstance(report, dict) else {}
+    if not isinstance(report, dict):
+        return {}
+    kept = {k: report[k] for k in ("history", "best_epoch", "images_per_second", "train_seconds", "provenance")
+            if k in report}
+    if "benchmark" in report:  # its own test figures, when it was scored alone (scripts/benchmark_classifier.py)
+        kept["benchmark_alone"] = report["benchmark"]
+    return kept
 
 
 def build(ckpt: dict, path: Path, build_network) -> nn.Module:

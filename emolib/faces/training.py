@@ -182,7 +182,8 @@ def run(args) -> Path:
     from ..output import check_target
     from .datasets import load_fer2013
 
-    check_target(args.out, args.force)  # refused before an hour of training, not after
+    check_target(args.out, args.force)  # refused before an hour of training, not after (the report too)
+    check_target(Path(args.out).with_suffix(".json"), args.force)
     cfg = load(FaceConfig)
     if args.classes:
         cfg = _replace(cfg, classes=tuple(c.strip() for c in args.classes.split(",")))
