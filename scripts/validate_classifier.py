@@ -85,16 +85,14 @@ def validate(path: Path, data) -> tuple[dict, dict]:
         out[view] = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "happy_sad_angry": h["accuracy"],
                      "recall": {c: h["per_class"][c]["recall"] for c in THREE}}
         right[view] = probs.argmax(1) == val.labels
-    only_mirrored = int((right["mirrored"] & ~right["one_view"]).sum())
-    only_one = int((right["one_view"] & ~right["mirrored"]).sum())
-    out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one,
-                     "sign_test_p": sign_test(only_mirrored, only_one)}
+    only_mirrored, only_one, p = paired(right["mirrored"], right["one_view"])
+    out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one, "sign_test_p": p}
     return out, right
 
 
 def probabilities(path: Path, clf, images, faces: str):
     """(one view, mirror image) class probabilities of the validation faces, kept in the cache under the digest of
-    the checkpoint's bytes and of the faces' rows, so a checkpoint scored once (a candidate that is then shipped
+    the checkpoint's bytes, of the faces and of the code (_code_stamp), so a checkpoint scored once (a candidate that is then shipped
     as it is) is not scored again."""
     import hashlib
 
@@ -111,6 +109,7 @@ def probabilities(path: Path, clf, images, faces: str):
             pass  # a damaged cache file is scored again and replaced
     plain = predict_proba(clf.model, images, clf.image_size)
     mirror = predict_proba(clf.model, np.ascontiguousarray(images[:, :, ::-1]), clf.image_size)
+
     def save(tmp: str) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, plain=plain, mirror=mirror)
@@ -131,6 +130,13 @@ def _code_stamp() -> str:
 
     text = inspect.getsource(classifier) + inspect.getsource(ensemble) + torch.__version__
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def paired(a, b) -> tuple[int, int, float]:
+    """Two readings of the same faces (each face right or not): faces only a reads right, faces only b reads
+    right, and the sign test on that split."""
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    return only_a, only_b, sign_test(only_a, only_b)
 
 
 def sign_test(a: int, b: int) -> float:
@@ -225,10 +231,9 @@ def against_shipped(rows: list[dict], right: list[dict]) -> None:
         view = better_view(r)
         if ship_view is None or view is None:
             continue
-        only_ship = int((right[0][ship_view] & ~rr[view]).sum())
-        only_this = int((rr[view] & ~right[0][ship_view]).sum())
+        only_ship, only_this, p = paired(right[0][ship_view], rr[view])
         r["against_shipped"] = {"shipped_view": ship_view, "view": view, "only_shipped_right": only_ship,
-                                "only_candidate_right": only_this, "sign_test_p": sign_test(only_ship, only_this)}
+                                "only_candidate_right": only_this, "sign_test_p": p}
 
 
 def main() -> None:
