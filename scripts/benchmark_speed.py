@@ -27,6 +27,8 @@ import numpy as np
 
 from emolib.faces.classifier import INFERENCE_BATCH
 
+SWEEP_REPEATS = 5  # calls per batch size in the sweep (seven sizes; the table's rows take --repeats calls each)
+
 
 def timed(fn, repeats: int) -> dict:
     """Median, min and max seconds of `repeats` calls of fn(i), after one warm-up call."""
@@ -37,6 +39,21 @@ def timed(fn, repeats: int) -> dict:
         fn(i)
         seconds.append(time.perf_counter() - start)
     return {"median": round(statistics.median(seconds), 4), "min": round(min(seconds), 4), "max": round(max(seconds), 4)}
+
+
+def batch_sweep(clf, faces: np.ndarray, sizes=(4, 8, 16, 32, 64, 128, 256)) -> dict:
+    """Median seconds to read `faces` (one view) at each batch size. The sizes take turns, one call each per
+    round, so a machine that slows down or speeds up during the sweep moves every size alike."""
+    from emolib.faces.classifier import predict_proba
+
+    seconds = {b: [] for b in sizes}
+    for round_ in range(SWEEP_REPEATS + 1):  # the first round warms up and is not counted
+        for b in sizes:
+            start = time.perf_counter()
+            predict_proba(clf.model, faces, clf.image_size, batch_size=b)
+            if round_:
+                seconds[b].append(time.perf_counter() - start)
+    return {b: statistics.median(s) for b, s in seconds.items()}
 
 
 def table(out: dict) -> str:
@@ -57,7 +74,8 @@ def table(out: dict) -> str:
              ("cold command line, `python -m emolib compose --image ...`", f"{out['cold_cli_seconds']:.2f} s")]
     lines = [f"| what (median of {out['repeats']} warm calls) | time |", "|---|---|"]
     sweep = out.get("face_ms_per_face_by_batch")
-    after = ["", f"Faces per forward pass (one view, median ms per face; emolib passed {out.get('inference_batch')} at a time): "
+    after = ["", f"Faces per forward pass (one view, median of {out.get('sweep_repeats', 5)} calls, ms per face; emolib passed "
+             f"{out.get('inference_batch')} at a time): "
              + ", ".join(f"{b}: {ms:.2f}" for b, ms in sweep.items()) + "."] if sweep else []
     return "\n".join(lines + [f"| {a} | {b} |" for a, b in rows] + after)
 
@@ -81,17 +99,17 @@ def main() -> None:
     out["inference_batch"] = INFERENCE_BATCH
     faces = np.random.default_rng(0).integers(0, 255, (256, 48, 48), dtype=np.uint8)
     for flip in (False, True):
-        t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), max(3, args.repeats // 3))
+        t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), args.repeats)
         out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
+    out["sweep_repeats"] = SWEEP_REPEATS
     out["face_ms_per_face_by_batch"] = {  # why predict_proba passes INFERENCE_BATCH faces at a time: one view
-        str(b): round(1000 * timed(lambda i: predict_proba(clf.model, faces, clf.image_size, batch_size=b), 5)["median"]
-                      / len(faces), 2) for b in (4, 8, 16, 32, 64, 128, 256)}
+        str(b): round(1000 * seconds / len(faces), 2) for b, seconds in batch_sweep(clf, faces).items()}
 
     for name in models.MODELS:
         out[f"{name}_seconds_per_16_bars"] = timed(lambda i: compose("happy", seed=max(i, 0), model=name), args.repeats)
 
     happy = compose("happy", seed=0).midi
-    out["render_happy_16_bars_seconds"] = timed(lambda i: synthesize(happy), max(3, args.repeats // 3))
+    out["render_happy_16_bars_seconds"] = timed(lambda i: synthesize(happy), args.repeats)
     out["render_happy_16_bars_audio_seconds"] = round(happy.get_end_time(), 1)
 
     with tempfile.TemporaryDirectory() as tmp:
