@@ -68,7 +68,10 @@ def readme_table(result: dict) -> str:
     if "happy_sad_angry" in result:
         h = result["happy_sad_angry"]
         recalls = {c: h["per_class"][c]["recall"] for c in THREE}
-        low = [c for c, r in recalls.items() if r < MIN_RECALL]
+        found = {c: h["confusion"][i][i] for i, c in enumerate(h["classes"])}  # faces of each class recognised
+        needed = {c: math.ceil(MIN_RECALL * h["per_class"][c]["support"] - 1e-9) for c in THREE}
+        low = [f"{c} ({found[c]:,} of {h['per_class'][c]['support']:,} faces; {needed[c]:,} needed)"
+               for c in THREE if found[c] < needed[c]]
         lines.append(f"| happy / sad / angry (faces with those labels, decided among the three) | "
                      f"**{100 * h['accuracy']:.1f} %** | {h['macro_f1']:.3f} | {counts(h)} | "
                      f"{reached(h, TARGETS['happy_sad_angry'])} (moonshot {MOONSHOT_HAPPY_SAD_ANGRY:.2f}); recall "

@@ -30,6 +30,10 @@ from emolib.faces.classifier import INFERENCE_BATCH
 SWEEP_REPEATS = 5  # calls per batch size in the sweep (seven sizes; the table's rows take --repeats calls each)
 
 
+def _stats(seconds: list[float]) -> dict:
+    return {"median": round(statistics.median(seconds), 4), "min": round(min(seconds), 4), "max": round(max(seconds), 4)}
+
+
 def timed(fn, repeats: int) -> dict:
     """Median, min and max seconds of `repeats` calls of fn(i), after one warm-up call."""
     fn(-1)
@@ -38,22 +42,28 @@ def timed(fn, repeats: int) -> dict:
         start = time.perf_counter()
         fn(i)
         seconds.append(time.perf_counter() - start)
-    return {"median": round(statistics.median(seconds), 4), "min": round(min(seconds), 4), "max": round(max(seconds), 4)}
+    return _stats(seconds)
+
+
+def in_turn(calls: dict, repeats: int) -> dict:
+    """Median, min and max seconds of each call, the calls taking turns (one of each per round, after a warm-up
+    round that is not counted), so a machine that slows down or speeds up meanwhile moves them alike."""
+    seconds = {key: [] for key in calls}
+    for round_ in range(repeats + 1):
+        for key, fn in calls.items():
+            start = time.perf_counter()
+            fn()
+            if round_:
+                seconds[key].append(time.perf_counter() - start)
+    return {key: _stats(s) for key, s in seconds.items()}
 
 
 def batch_sweep(clf, faces: np.ndarray, sizes=(4, 8, 16, 32, 64, 128, 256)) -> dict:
-    """Median seconds to read `faces` (one view) at each batch size. The sizes take turns, one call each per
-    round, so a machine that slows down or speeds up during the sweep moves every size alike."""
+    """Median seconds to read `faces` (one view) at each batch size, the sizes taking turns."""
     from emolib.faces.classifier import predict_proba
 
-    seconds = {b: [] for b in sizes}
-    for round_ in range(SWEEP_REPEATS + 1):  # the first round warms up and is not counted
-        for b in sizes:
-            start = time.perf_counter()
-            predict_proba(clf.model, faces, clf.image_size, batch_size=b)
-            if round_:
-                seconds[b].append(time.perf_counter() - start)
-    return {b: statistics.median(s) for b, s in seconds.items()}
+    calls = {b: (lambda b=b: predict_proba(clf.model, faces, clf.image_size, batch_size=b)) for b in sizes}
+    return {b: t["median"] for b, t in in_turn(calls, SWEEP_REPEATS).items()}
 
 
 def table(out: dict) -> str:
@@ -64,8 +74,10 @@ def table(out: dict) -> str:
 
     networks = out.get("face_networks", 1)  # an ensemble pays one pass per network
     what = f"face classification{f' ({networks} networks averaged)' if networks > 1 else ''}, batched, per face"
-    rows = [(f"{what}, one view", t("face_ms_per_face", "ms", digits=2)),
-            ("... with mirrored-face averaging", t("face_ms_per_face_flip", "ms", digits=2))]
+    shipped = out.get("face_flip_tta")  # older speed.json files do not say which view ships
+    mark = {view: " (as shipped)" if shipped is not None and shipped == view else "" for view in (False, True)}
+    rows = [(f"{what}, one view{mark[False]}", t("face_ms_per_face", "ms", digits=2)),
+            (f"... with mirrored-face averaging{mark[True]}", t("face_ms_per_face_flip", "ms", digits=2))]
     rows += [(f"16 bars from the {k.split('_')[0]} (compose's defaults, warm)", t(k)) for k in out
              if k.endswith("_seconds_per_16_bars")]
     rows += [(f"rendering a happy 16-bar piece ({out['render_happy_16_bars_audio_seconds']} s of audio) to sound",
@@ -89,17 +101,21 @@ def main() -> None:
     from emolib.pipeline import SAMPLE_FACE, compose as compose_face
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=10, help="calls timed per row (at least 1)")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1: each row is the median of that many timed calls")
     out = {"repeats": args.repeats}
 
     clf = load_classifier()
     out["face_networks"] = len(getattr(clf.model, "members", [clf.model]))
     out["inference_batch"] = INFERENCE_BATCH
     faces = np.random.default_rng(0).integers(0, 255, (256, 48, 48), dtype=np.uint8)
-    for flip in (False, True):
-        t = timed(lambda i: predict_proba(clf.model, faces, clf.image_size, flip=flip), args.repeats)
+    out["face_flip_tta"] = clf.flip_tta  # the view the shipped classifier reads: its row is marked
+    views = in_turn({flip: (lambda flip=flip: predict_proba(clf.model, faces, clf.image_size, flip=flip))
+                     for flip in (False, True)}, args.repeats)  # the two views take turns
+    for flip, t in views.items():
         out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
     out["sweep_repeats"] = SWEEP_REPEATS
     out["face_ms_per_face_by_batch"] = {  # why predict_proba passes INFERENCE_BATCH faces at a time: one view

@@ -82,17 +82,24 @@ def test_a_target_missed_by_one_face_is_not_reached_though_its_percentage_rounds
     def scores(right: int, n: int, names) -> dict:
         confusion = [[0] * len(names) for _ in names]
         confusion[0][0], confusion[0][1] = right, n - right
-        return {"accuracy": round(right / n, 4), "macro_f1": 0.5, "n": n, "confusion": confusion,
-                "per_class": {c: {"precision": 0.8, "recall": 0.8} for c in names}}
+        return {"accuracy": round(right / n, 4), "macro_f1": 0.5, "n": n, "confusion": confusion, "classes": names,
+                "per_class": {c: {"precision": 0.8, "recall": right / n if c == names[0] else 0.8,
+                                  "support": n if c == names[0] else 0} for c in names}}
 
     def row(result: dict, view: str) -> str:
         return next(line for line in script.readme_table(result).splitlines() if line.startswith(f"| {view}"))
 
     result = {"classes": classes, "all": scores(5025, 7178, classes), "happy_sad_angry": scores(3421, 3979, script.THREE)}
+    assert "(each at least 0.75: reached)" in row(result, "happy")  # happy: 3,421 of 3,979 recognised, no face of the others
+    result["happy_sad_angry"] = scores(2984, 3979, script.THREE)  # recall 0.74994, printed 0.75, one face short
+    assert "happy 0.75" in row(result, "happy") and "**not reached** for happy (2,984 of 3,979 faces; 2,985 needed)" in row(result, "happy")
+    result["happy_sad_angry"] = scores(3421, 3979, script.THREE)
     assert "**86.0 %**" in row(result, "happy") and "3,421 of 3,979 | 0.86 = 3,422 faces: **not reached**" in row(result, "happy")
     assert "5,025 of 7,178 | 0.70 = 5,025 faces: reached |" in row(result, "all")  # 70.004 %: exactly enough
     result["all"] = scores(5024, 7178, classes)
     assert "0.70 = 5,025 faces: **not reached**" in row(result, "all")
+    result["all"] = scores(20999, 30000, classes)  # stored as 0.7000 (four decimals), yet one face short
+    assert result["all"]["accuracy"] == 0.70 and "0.70 = 21,000 faces: **not reached**" in row(result, "all")
 
 
 def _round3_pair() -> dict:
@@ -131,12 +138,28 @@ def test_the_readme_figures_of_round_1s_network_alone_are_its_own_benchmark():
         f"({f:.1f} % against FER+)" in " ".join(README.split())
 
 
-def test_the_readme_figures_of_the_round_3_pair_are_its_own_benchmark():
-    """The pair shipped in round 3 was scored on the test split once it was chosen; round 4 quotes it."""
-    report = _round3_pair()
-    assert [m["name"] for m in report["members"]] == ["face_classifier_round1.pt", "face_classifier_round2.pt"]
+@pytest.mark.parametrize("name, members, flip, round_", [
+    ("02_round3_pair.json", ["face_classifier_round1.pt", "face_classifier_round2.pt"], False, "round-3"),
+    ("02_round4_pair.json", ["face_classifier_long.pt", "face_classifier_round2.pt"], True, "round-4")])
+def test_the_readme_figures_of_an_earlier_shipped_pair_are_its_own_benchmark(name, members, flip, round_):
+    """Each pair shipped before the current classifier was scored on the test split once it was chosen; its report
+    is kept in figures/ and the README quotes it."""
+    report = _stored(name)
+    assert [m["name"] for m in report["members"]] == members
     b = report["benchmark"]
     a, h, f = (100 * b[k]["accuracy"] for k in ("all", "happy_sad_angry", "ferplus_majority"))
     angry = b["happy_sad_angry"]["per_class"]["angry"]["recall"]
-    assert not b["flip_tta"] and f"the round-3 pair had scored {a:.1f} % on seven classes, {h:.1f} % on happy/sad/angry " \
-        f"(angry recall {angry:.2f}) and {f:.1f} % against FER+" in " ".join(README.split())
+    assert b["flip_tta"] == flip and f"the {round_} pair had scored {a:.1f} % on seven classes, {h:.1f} % on " \
+        f"happy/sad/angry (angry recall {angry:.2f}) and {f:.1f} % against FER+" in " ".join(README.split())
+
+
+def test_the_readme_round_4_and_5_validation_figures_are_the_validation_json():
+    """Round 5's comparison with round 4's pair is the last line under the validation table; round 4's two views
+    are its row's."""
+    rows = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
+    pair4 = rows["ensemble_long_round2.pt"]
+    text = " ".join(README.split())
+    assert f"macro-F1 {pair4['mirrored']['macro_f1']:.4f} mirrored, {pair4['one_view']['macro_f1']:.4f} one view" in text
+    a = pair4["against_shipped"]
+    assert f"face by face {a['only_candidate_right']} against {a['only_shipped_right']}, sign test p = " \
+        f"{a['sign_test_p']:.2f}" in text
