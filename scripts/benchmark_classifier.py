@@ -70,14 +70,14 @@ def readme_table(result: dict) -> str:
         recalls = {c: h["per_class"][c]["recall"] for c in THREE}
         found = {c: h["confusion"][i][i] for i, c in enumerate(h["classes"])}  # faces of each class recognised
         needed = {c: math.ceil(MIN_RECALL * h["per_class"][c]["support"] - 1e-9) for c in THREE}
-        low = [f"{c} ({found[c]:,} of {h['per_class'][c]['support']:,} faces; {needed[c]:,} needed)"
+        low = [f"{c}: {found[c]:,} of {h['per_class'][c]['support']:,} faces, {needed[c]:,} needed"
                for c in THREE if found[c] < needed[c]]
         lines.append(f"| happy / sad / angry (faces with those labels, decided among the three) | "
                      f"**{100 * h['accuracy']:.1f} %** | {h['macro_f1']:.3f} | {counts(h)} | "
                      f"{reached(h, TARGETS['happy_sad_angry'])} (moonshot {MOONSHOT_HAPPY_SAD_ANGRY:.2f}); recall "
                      + ", ".join(f"{c} {r:.2f}" for c, r in recalls.items())
                      + f" (each at least {MIN_RECALL:.2f}: {'reached' if not low else '**not reached**'}"
-                     f"{' for ' + ', '.join(low) if low else ''}) |")
+                     f"{' for ' + '; '.join(low) if low else ''}) |")
     if "ferplus_majority" in result:
         f = result["ferplus_majority"]
         lines.append(f"| all {len(result['classes'])} classes against the FER+ majority vote | {100 * f['accuracy']:.1f} % | "

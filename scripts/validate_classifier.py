@@ -42,8 +42,8 @@ THREE = ("happy", "sad", "angry")
 
 
 ROOT = Path(__file__).resolve().parents[1]
-# The per-face budget (20 ms batched on 2 CPU cores) holds four passes of one network (Speed table), with a thin
-# margin: the shipped pair mirrored (four passes) timed 15.9 to 21.1 ms per face across runs on a busy machine.
+# The per-face budget (20 ms batched on 2 CPU cores) was counted as four passes of one network; the margin is thin:
+# round 4's pair mirrored (four passes) timed 15.9 to 21.1 ms per face in three runs, under 20 ms in two of them.
 MAX_PASSES = 4
 SPLIT_KEYS = ("seed", "val_fraction", "max_train", "labels")  # what decides which faces a run kept for validation
 
