@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emolib.faces.classifier import INFERENCE_BATCH
+from emolib.faces.classifier import INFERENCE_BATCH, predict_proba
 
 SWEEP_REPEATS = 5  # calls per batch size in the sweep (seven sizes; the table's rows take --repeats calls each)
 
@@ -60,8 +60,6 @@ def in_turn(calls: dict, repeats: int) -> dict:
 
 def batch_sweep(clf, faces: np.ndarray, sizes=(4, 8, 16, 32, 64, 128, 256)) -> dict:
     """Median seconds to read `faces` (one view) at each batch size, the sizes taking turns."""
-    from emolib.faces.classifier import predict_proba
-
     calls = {b: (lambda b=b: predict_proba(clf.model, faces, clf.image_size, batch_size=b)) for b in sizes}
     return {b: t["median"] for b, t in in_turn(calls, SWEEP_REPEATS).items()}
 
@@ -94,7 +92,7 @@ def table(out: dict) -> str:
 
 def main() -> None:
     from emolib.config import ensure_dir, figures_dir
-    from emolib.faces.classifier import load_classifier, predict_proba
+    from emolib.faces.classifier import load_classifier
     from emolib.music import models
     from emolib.music.audio import synthesize
     from emolib.music.compose import compose

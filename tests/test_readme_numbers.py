@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+README_PROSE = " ".join(README.split())  # the README with its line breaks undone, for sentences that wrap
 
 
 def _stored(name: str) -> dict:
@@ -36,6 +37,13 @@ def _shipped_report() -> dict:
     return json.loads((ROOT / "emolib/assets/checkpoints/face_classifier.json").read_text())
 
 
+def _shipped_checkpoint() -> dict:
+    """The shipped checkpoint itself (its members, config and metrics)."""
+    import torch
+
+    return torch.load(ROOT / "emolib/assets/checkpoints/face_classifier.pt", weights_only=True)
+
+
 def _script(name: str):
     """A script of scripts/ imported as a module (its table formatting is what the README must hold)."""
     import importlib.util
@@ -47,11 +55,9 @@ def _script(name: str):
 
 
 def test_the_readme_speed_table_is_speed_json_and_timed_the_shipped_classifier():
-    import torch
-
     speed = _stored("speed.json")
     assert _script("benchmark_speed").table(speed) in README, "rerun scripts/benchmark_speed.py --write and paste its table"
-    shipped = torch.load(ROOT / "emolib/assets/checkpoints/face_classifier.pt", weights_only=True)
+    shipped = _shipped_checkpoint()
     networks = len(shipped["members"]) if "members" in shipped else 1
     assert (speed["face_networks"], speed["face_flip_tta"]) == (networks, shipped["config"]["flip_tta"]), \
         "the shipped classifier changed since speed.json was written: rerun scripts/benchmark_speed.py --write"
@@ -122,12 +128,10 @@ def _round1() -> dict:
 def test_the_readme_validation_table_is_the_validation_json_and_the_shipped_view_is_its_choice():
     """The shipped checkpoint, its view and the rule's verdict are read from the validation faces only (the test
     split is not in it)."""
-    import torch
-
     rows = _stored("02_validation.json")
     v = _script("validate_classifier")
     assert v.table(rows) in README, "rerun scripts/validate_classifier.py --write and paste its table"
-    shipped = torch.load(ROOT / "emolib/assets/checkpoints/face_classifier.pt", weights_only=True)
+    shipped = _shipped_checkpoint()
     assert rows[0]["checkpoint"] == "emolib/assets/checkpoints/face_classifier.pt"
     assert rows[0].get("members") == shipped["metrics"].get("members")  # the first row is the checkpoint as shipped
     assert shipped["config"]["flip_tta"] == (v.better_view(rows[0]) == "mirrored")
@@ -142,7 +146,7 @@ def test_the_readme_figures_of_round_1s_network_alone_are_its_own_benchmark():
     alone = _round1()["benchmark_alone"]
     a, h, f = (100 * alone[k]["accuracy"] for k in ("all", "happy_sad_angry", "ferplus_majority"))
     assert alone["flip_tta"] and f"round 1's network alone scored {a:.1f} % and {h:.1f} % reading each face with its mirror " \
-        f"({f:.1f} % against FER+)" in " ".join(README.split())
+        f"({f:.1f} % against FER+)" in README_PROSE
 
 
 @pytest.mark.parametrize("name, members, flip, round_", [
@@ -157,7 +161,7 @@ def test_the_readme_figures_of_an_earlier_shipped_pair_are_its_own_benchmark(nam
     a, h, f = (100 * b[k]["accuracy"] for k in ("all", "happy_sad_angry", "ferplus_majority"))
     angry = b["happy_sad_angry"]["per_class"]["angry"]["recall"]
     assert b["flip_tta"] == flip and f"the {round_} pair had scored {a:.1f} % on seven classes, {h:.1f} % on " \
-        f"happy/sad/angry (angry recall {angry:.2f}) and {f:.1f} % against FER+" in " ".join(README.split())
+        f"happy/sad/angry (angry recall {angry:.2f}) and {f:.1f} % against FER+" in README_PROSE
 
 
 def test_the_readme_round_4_and_5_validation_figures_are_the_validation_json():
@@ -165,19 +169,18 @@ def test_the_readme_round_4_and_5_validation_figures_are_the_validation_json():
     are its row's."""
     rows = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
     pair4 = rows["ensemble_long_round2.pt"]
-    text = " ".join(README.split())
-    assert f"macro-F1 {pair4['mirrored']['macro_f1']:.4f} mirrored, {pair4['one_view']['macro_f1']:.4f} one view" in text
+    assert f"macro-F1 {pair4['mirrored']['macro_f1']:.4f} mirrored, {pair4['one_view']['macro_f1']:.4f} one view" in README_PROSE
     a = pair4["against_shipped"]
     assert f"face by face {a['only_candidate_right']} against {a['only_shipped_right']}, sign test p = " \
-        f"{a['sign_test_p']:.2f}" in text
+        f"{a['sign_test_p']:.2f}" in README_PROSE
 
 
 def test_the_readme_round_5_test_figures_are_the_shipped_benchmark_against_round_4s():
     now, before = _shipped_report()["benchmark"], _stored("02_round4_pair.json")["benchmark"]
-    right = {k: [sum(r[i] for i, r in enumerate(b[k]["confusion"])) for b in (now, before)] for k in ("all", "happy_sad_angry")}
+    count = _script("benchmark_classifier").right  # faces read right, as the README's table counts them
+    right = {k: [count(b[k]) for b in (now, before)] for k in ("all", "happy_sad_angry")}
     a, h = right["all"], right["happy_sad_angry"]
-    text = " ".join(README.split())
     assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a[0]:,} faces right, {a[0] - a[1]} more than the " \
-        f"round-4 pair)" in text
-    assert f"**{100 * now['happy_sad_angry']['accuracy']:.1f} %** happy/sad/angry ({h[0]:,}, " in text
-    assert f"{100 * now['ferplus_majority']['accuracy']:.1f} % against the FER+ majority vote" in text
+        f"round-4 pair)" in README_PROSE
+    assert f"**{100 * now['happy_sad_angry']['accuracy']:.1f} %** happy/sad/angry ({h[0]:,}, " in README_PROSE
+    assert f"{100 * now['ferplus_majority']['accuracy']:.1f} % against the FER+ majority vote" in README_PROSE
