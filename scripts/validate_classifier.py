@@ -64,7 +64,7 @@ def validate(path: Path, data) -> tuple[dict, dict]:
     import numpy as np
 
     clf = load_classifier(path)
-    stored = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")["config"]
+    stored = clf.config
     missing = [k for k in SPLIT_KEYS if k not in stored]
     if missing:
         raise EmolibError(f"{path} does not record {', '.join(missing)}: its validation faces cannot be rebuilt",

@@ -444,6 +444,7 @@ class FaceClassifier:
     image_size: int
     metrics: dict = field(default_factory=dict)
     flip_tta: bool = False  # see FaceConfig.flip_tta
+    config: dict = field(default_factory=dict)  # the settings it was trained with, as its checkpoint stores them
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
         return predict_proba(self.model, faces, self.image_size, flip=self.flip_tta)
@@ -488,6 +489,6 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
         raise EmolibError(f"{path} is not an emolib face classifier checkpoint (it has no state_dict); "
                           "train one with scripts/train_classifier.py or reinstall emolib")
     clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
-                         bool(cfg.get("flip_tta", False)))
+                         bool(cfg.get("flip_tta", False)), dict(cfg))
     _CACHE[key] = clf
     return clf
