@@ -150,24 +150,28 @@ def test_the_readme_figures_of_round_1s_network_alone_are_its_own_benchmark():
 
 
 @pytest.mark.parametrize("name, members, flip, round_", [
-    ("02_round3_pair.json", ["face_classifier_round1.pt", "face_classifier_round2.pt"], False, "round-3"),
-    ("02_round4_pair.json", ["face_classifier_long.pt", "face_classifier_round2.pt"], True, "round-4")])
-def test_the_readme_figures_of_an_earlier_shipped_pair_are_its_own_benchmark(name, members, flip, round_):
-    """Each pair shipped before the current classifier was scored on the test split once it was chosen; its report
-    is kept in figures/ and the README quotes it."""
+    ("02_round3_pair.json", ["face_classifier_round1.pt", "face_classifier_round2.pt"], False, "round-3 pair"),
+    ("02_round4_pair.json", ["face_classifier_long.pt", "face_classifier_round2.pt"], True, "round-4 pair"),
+    ("02_round5_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2.pt"], False,
+     "round-5 three")])
+def test_the_readme_figures_of_an_earlier_shipped_ensemble_are_its_own_benchmark(name, members, flip, round_):
+    """Each ensemble shipped before the current classifier was scored on the test split once it was chosen; its
+    report is kept in figures/ and the README quotes it."""
     report = _stored(name)
     assert [m["name"] for m in report["members"]] == members
     b = report["benchmark"]
     a, h, f = (100 * b[k]["accuracy"] for k in ("all", "happy_sad_angry", "ferplus_majority"))
     angry = b["happy_sad_angry"]["per_class"]["angry"]["recall"]
-    assert b["flip_tta"] == flip and f"the {round_} pair had scored {a:.1f} % on seven classes, {h:.1f} % on " \
+    assert b["flip_tta"] == flip and f"the {round_} had scored {a:.1f} % on seven classes, {h:.1f} % on " \
         f"happy/sad/angry (angry recall {angry:.2f}) and {f:.1f} % against FER+" in README_PROSE
 
 
-def test_the_readme_round_4_and_5_validation_figures_are_the_validation_json():
-    """Round 5's comparison with round 4's pair is the last line under the validation table; round 4's two views
-    are its row's."""
-    rows = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
+def test_the_readme_round_4_and_5_validation_figures_are_round_5s_validation_json():
+    """Round 5's comparison with round 4's pair is the table validate_classifier wrote when round 5's three were
+    shipped (kept as figures/02_round5_validation.json); round 4's two views are its row's."""
+    table = _stored("02_round5_validation.json")
+    assert table[0]["members"] == ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2.pt"]
+    rows = {Path(r["checkpoint"]).name: r for r in table}
     pair4 = rows["ensemble_long_round2.pt"]
     assert f"macro-F1 {pair4['mirrored']['macro_f1']:.4f} mirrored, {pair4['one_view']['macro_f1']:.4f} one view" in README_PROSE
     a = pair4["against_shipped"]
@@ -175,8 +179,8 @@ def test_the_readme_round_4_and_5_validation_figures_are_the_validation_json():
         f"{a['sign_test_p']:.2f}" in README_PROSE
 
 
-def test_the_readme_round_5_test_figures_are_the_shipped_benchmark_against_round_4s():
-    now, before = _shipped_report()["benchmark"], _stored("02_round4_pair.json")["benchmark"]
+def test_the_readme_round_5_test_figures_are_round_5s_benchmark_against_round_4s():
+    now, before = _stored("02_round5_three.json")["benchmark"], _stored("02_round4_pair.json")["benchmark"]
     count = _script("benchmark_classifier").right  # faces read right, as the README's table counts them
     right = {k: [count(b[k]) for b in (now, before)] for k in ("all", "happy_sad_angry")}
     a, h = right["all"], right["happy_sad_angry"]
@@ -184,3 +188,32 @@ def test_the_readme_round_5_test_figures_are_the_shipped_benchmark_against_round
         f"round-4 pair)" in README_PROSE
     assert f"**{100 * now['happy_sad_angry']['accuracy']:.1f} %** happy/sad/angry ({h[0]:,}, " in README_PROSE
     assert f"{100 * now['ferplus_majority']['accuracy']:.1f} % against the FER+ majority vote" in README_PROSE
+
+
+def test_the_readme_round_6_figures_are_the_validation_json_and_the_shipped_benchmark_against_round_5s():
+    """Round 6: the shipped three against round 5's on validation (the table's first and last rows, and the last
+    line under it), then on the test split against round 5's stored benchmark, with the margins to the targets."""
+    rows = _stored("02_validation.json")
+    shipped, before = rows[0], {Path(r["checkpoint"]).name: r for r in rows}["ensemble_long_round1_round2.pt"]
+    assert shipped["members"] == ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"]
+    a = before["against_shipped"]
+    assert f"the three with it **{shipped['one_view']['macro_f1']:.3f}** (accuracy {shipped['one_view']['accuracy']:.3f}, " \
+        f"happy/sad/angry {shipped['one_view']['happy_sad_angry']:.3f}, angry recall " \
+        f"{shipped['one_view']['recall']['angry']:.2f}; the first rows)" in README_PROSE
+    assert f"face by face the new three read {a['only_shipped_right']} validation faces right that round 5's three miss " \
+        f"and miss {a['only_candidate_right']} that they read right (sign test p = {a['sign_test_p']:.2f}" in README_PROSE
+    bc = _script("benchmark_classifier")
+    now, then = _shipped_report()["benchmark"], _stored("02_round5_three.json")["benchmark"]
+    right = {k: [bc.right(b[k]) for b in (now, then)] for k in ("all", "happy_sad_angry")}
+    (a7, b7), (a3, b3) = right["all"], right["happy_sad_angry"]
+    assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a7:,} faces right, {a7 - b7} more than the " \
+        f"round-5 three)" in README_PROSE
+    assert f"**{100 * now['happy_sad_angry']['accuracy']:.1f} %** happy/sad/angry ({a3:,}, {a3 - b3} more: the 0.86 " \
+        f"target is met, by {a3 - bc.needed(0.86, now['happy_sad_angry']['n'])} faces)" in README_PROSE
+    assert f"Seven classes reach the 0.70 target by {a7 - bc.needed(0.70, now['all']['n'])} faces and happy/sad/angry " \
+        f"the 0.86 target by {a3 - bc.needed(0.86, now['happy_sad_angry']['n'])}" in README_PROSE
+    angry = now["happy_sad_angry"]["per_class"]["angry"]
+    found = now["happy_sad_angry"]["confusion"][now["happy_sad_angry"]["classes"].index("angry")]
+    found = found[now["happy_sad_angry"]["classes"].index("angry")]
+    assert f"angry recall {angry['recall']:.2f} ({found} of {angry['support']} faces; the 0.75 floor needs " \
+        f"{bc.needed(0.75, angry['support'])})" in README_PROSE
