@@ -20,6 +20,8 @@ the budget is marked in the table). Ensembles come from scripts/ensemble_classif
 checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes, the faces' pixels
 and the code that reads them), so a candidate that is then shipped unchanged is not scored twice. Each candidate's
 better view is also compared with the shipped model's, face by face (a sign test on accuracy).
+Every row scores networks as they are: a decision prior stored in a checkpoint (scripts/choose_prior.py, applied
+after the networks by FaceClassifier.predict_proba) is left out, so the rounds compare networks, not priors.
 """
 from __future__ import annotations
 
@@ -59,22 +61,9 @@ def _name(path: Path) -> str:
 def validate(path: Path, data) -> tuple[dict, dict]:
     """One checkpoint on its own validation faces, one view and mirrored: its row of the table, and for each
     view which faces it reads right (for the face-by-face comparison with the shipped model)."""
-    import hashlib
-
-    import numpy as np
-
     clf = load_classifier(path)
-    stored = clf.config
-    missing = [k for k in SPLIT_KEYS if k not in stored]
-    if missing:
-        raise EmolibError(f"{path} does not record {', '.join(missing)}: its validation faces cannot be rebuilt",
-                          "retrain it with scripts/train_classifier.py")
-    cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
-    _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
-    faces = hashlib.sha256(np.ascontiguousarray(val.images).tobytes())  # the pixels: a folder dataset has no rows
-    if val.rows is not None:
-        faces.update(np.ascontiguousarray(val.rows).tobytes())
-    out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces.hexdigest()[:16], "labels": cfg.labels,
+    cfg, val, faces = validation_faces(path, clf, data)
+    out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces, "labels": cfg.labels,
            "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
     if "members" in clf.metrics:  # an ensemble (scripts/ensemble_classifier.py): its networks, not the first one's settings
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
@@ -90,6 +79,26 @@ def validate(path: Path, data) -> tuple[dict, dict]:
     only_mirrored, only_one, p = paired(right["mirrored"], right["one_view"])
     out["paired"] = {"only_mirrored_right": only_mirrored, "only_one_view_right": only_one, "sign_test_p": p}
     return out, right
+
+
+def validation_faces(path: Path, clf, data):
+    """The faces a checkpoint's training kept for validation, rebuilt from the settings it stores: its FaceConfig,
+    the faces, and a digest of them (which faces they are, for the cache and for comparing checkpoints)."""
+    import hashlib
+
+    import numpy as np
+
+    stored = clf.config
+    missing = [k for k in SPLIT_KEYS if k not in stored]
+    if missing:
+        raise EmolibError(f"{path} does not record {', '.join(missing)}: its validation faces cannot be rebuilt",
+                          "retrain it with scripts/train_classifier.py")
+    cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
+    _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
+    faces = hashlib.sha256(np.ascontiguousarray(val.images).tobytes())  # the pixels: a folder dataset has no rows
+    if val.rows is not None:
+        faces.update(np.ascontiguousarray(val.rows).tobytes())
+    return cfg, val, faces.hexdigest()[:16]
 
 
 def probabilities(path: Path, clf, images, faces: str):

@@ -435,6 +435,30 @@ def save_checkpoint(model: nn.Module, path: str | Path, *, classes: tuple[str, .
     return path
 
 
+def apply_prior(probs: np.ndarray, classes, prior: dict[str, float]) -> np.ndarray:
+    """Move a decision towards some classes: b added to each named class's log-probability, then renormalised
+    (its probability times e^b, every class scaled so they sum to 1 again). An empty prior changes nothing."""
+    if not prior:
+        return probs
+    unknown = [name for name in prior if name not in classes]
+    if unknown:
+        raise ValueError(f"a decision prior for {', '.join(map(repr, unknown))}, which is not one of {tuple(classes)}")
+    weights = np.array([math.exp(prior.get(name, 0.0)) for name in classes])
+    moved = probs * weights
+    return (moved / moved.sum(axis=1, keepdims=True)).astype(probs.dtype)
+
+
+def check_prior(prior, classes, path) -> dict[str, float]:
+    """A checkpoint's decision prior as apply_prior takes it, or a clear error."""
+    if not isinstance(prior, dict) or not all(
+            c in classes and isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) and abs(b) <= 5
+            for c, b in prior.items()):
+        raise EmolibError(f"{path}: its decision_prior {prior!r} is not a map of class names to numbers in -5..5",
+                          "reinstall emolib, or rebuild the checkpoint with scripts/ensemble_classifier.py --force "
+                          "(which writes none) and rerun scripts/choose_prior.py --write")
+    return {c: float(b) for c, b in prior.items()}
+
+
 @dataclass
 class FaceClassifier:
     """A trained model with the classes and input size it was trained for."""
@@ -445,9 +469,12 @@ class FaceClassifier:
     metrics: dict = field(default_factory=dict)
     flip_tta: bool = False  # see FaceConfig.flip_tta
     config: dict = field(default_factory=dict)  # the settings it was trained with, as its checkpoint stores them
+    decision_prior: dict = field(default_factory=dict)  # class -> b added to its log-probability (scripts/choose_prior.py)
 
     def predict_proba(self, faces: np.ndarray) -> np.ndarray:
-        return predict_proba(self.model, faces, self.image_size, flip=self.flip_tta)
+        """The networks' probabilities (in the checkpoint's view), then its decision prior, if it has one."""
+        probs = predict_proba(self.model, faces, self.image_size, flip=self.flip_tta)
+        return apply_prior(probs, self.classes, self.decision_prior)
 
 
 _CACHE: dict[str, FaceClassifier] = {}
@@ -489,6 +516,6 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
         raise EmolibError(f"{path} is not an emolib face classifier checkpoint (it has no state_dict); "
                           "train one with scripts/train_classifier.py or reinstall emolib")
     clf = FaceClassifier(model.eval(), tuple(ckpt["classes"]), cfg["image_size"], ckpt.get("metrics", {}),
-                         bool(cfg.get("flip_tta", False)), dict(cfg))
+                         bool(cfg.get("flip_tta", False)), dict(cfg), check_prior(cfg.get("decision_prior", {}), classes, path))
     _CACHE[key] = clf
     return clf
