@@ -120,7 +120,7 @@ def main() -> None:
     for face in test.images[:50]:
         clf.predict_proba(face[None])
     single_ms = 1000 * (time.perf_counter() - start) / 50
-    result = {"classes": list(clf.classes), "flip_tta": clf.flip_tta, "n_test": len(test),
+    result = {"classes": list(clf.classes), "flip_tta": clf.flip_tta, "decision_prior": clf.decision_prior, "n_test": len(test),
               "ms_per_face_batched": round(batched_ms, 2), "ms_per_face_single": round(single_ms, 2)}
     views = {"all": scores_among(test.labels, probs, clf.classes)}
     if set(THREE) <= set(clf.classes):

@@ -153,7 +153,9 @@ def test_the_readme_figures_of_round_1s_network_alone_are_its_own_benchmark():
     ("02_round3_pair.json", ["face_classifier_round1.pt", "face_classifier_round2.pt"], False, "round-3 pair"),
     ("02_round4_pair.json", ["face_classifier_long.pt", "face_classifier_round2.pt"], True, "round-4 pair"),
     ("02_round5_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2.pt"], False,
-     "round-5 three")])
+     "round-5 three"),
+    ("02_round6_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"],
+     False, "round-6 three, without the prior,")])
 def test_the_readme_figures_of_an_earlier_shipped_ensemble_are_its_own_benchmark(name, members, flip, round_):
     """Each ensemble shipped before the current classifier was scored on the test split once it was chosen; its
     report is kept in figures/ and the README quotes it."""
@@ -190,9 +192,9 @@ def test_the_readme_round_5_test_figures_are_round_5s_benchmark_against_round_4s
     assert f"{100 * now['ferplus_majority']['accuracy']:.1f} % against the FER+ majority vote" in README_PROSE
 
 
-def test_the_readme_round_6_figures_are_the_validation_json_and_the_shipped_benchmark_against_round_5s():
+def test_the_readme_round_6_figures_are_the_validation_json_and_round_6s_benchmark_against_round_5s():
     """Round 6: the shipped three against round 5's on validation (the table's first and last rows, and the last
-    line under it), then on the test split against round 5's stored benchmark, with the margins to the targets."""
+    line under it), then on the test split (before round 7's prior) against round 5's stored benchmark."""
     rows = _stored("02_validation.json")
     shipped, before = rows[0], {Path(r["checkpoint"]).name: r for r in rows}["ensemble_long_round1_round2.pt"]
     assert shipped["members"] == ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"]
@@ -203,17 +205,52 @@ def test_the_readme_round_6_figures_are_the_validation_json_and_the_shipped_benc
     assert f"face by face the new three read {a['only_shipped_right']} validation faces right that round 5's three miss " \
         f"and miss {a['only_candidate_right']} that they read right (sign test p = {a['sign_test_p']:.2f}" in README_PROSE
     bc = _script("benchmark_classifier")
-    now, then = _shipped_report()["benchmark"], _stored("02_round5_three.json")["benchmark"]
+    now, then = _stored("02_round6_three.json")["benchmark"], _stored("02_round5_three.json")["benchmark"]
     right = {k: [bc.right(b[k]) for b in (now, then)] for k in ("all", "happy_sad_angry")}
     (a7, b7), (a3, b3) = right["all"], right["happy_sad_angry"]
     assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a7:,} faces right, {a7 - b7} more than the " \
         f"round-5 three)" in README_PROSE
     assert f"**{100 * now['happy_sad_angry']['accuracy']:.1f} %** happy/sad/angry ({a3:,}, {a3 - b3} more: the 0.86 " \
         f"target is met, by {a3 - bc.needed(0.86, now['happy_sad_angry']['n'])} faces)" in README_PROSE
-    assert f"Seven classes reach the 0.70 target by {a7 - bc.needed(0.70, now['all']['n'])} faces and happy/sad/angry " \
-        f"the 0.86 target by {a3 - bc.needed(0.86, now['happy_sad_angry']['n'])}" in README_PROSE
     angry = now["happy_sad_angry"]["per_class"]["angry"]
     found = now["happy_sad_angry"]["confusion"][now["happy_sad_angry"]["classes"].index("angry")]
     found = found[now["happy_sad_angry"]["classes"].index("angry")]
     assert f"angry recall {angry['recall']:.2f} ({found} of {angry['support']} faces; the 0.75 floor needs " \
         f"{bc.needed(0.75, angry['support'])})" in README_PROSE
+
+
+def test_the_readme_round_7_prior_is_the_prior_json_the_rules_pick_and_the_shipped_checkpoints():
+    """Round 7: the grid table is choose_prior's, its pick is the rule's on the stored grid, the shipped checkpoint
+    applies that prior and its test figures were measured with it; the README's figures and margins are counted."""
+    cp = _script("choose_prior")
+    prior = _stored("02_prior.json")
+    assert cp.table(prior) in README, "rerun scripts/choose_prior.py --write and paste its table"
+    pick = cp.choose(prior["grid"])
+    assert prior["pick"] == (None if pick is None else pick["b"])  # the stored pick is the rule's
+    shipped = _shipped_checkpoint()
+    assert prior["members"] == shipped["metrics"]["members"]  # chosen for the networks that ship,
+    assert prior["view"] == ("mirrored" if shipped["config"]["flip_tta"] else "one_view")  # in the view they read,
+    assert prior["validation_faces"] == _stored("02_validation.json")[0]["validation_faces"]  # on the same faces
+    b0 = _stored("02_validation.json")[0][prior["view"]]
+    assert prior["grid"][0]["accuracy"] == b0["accuracy"] and prior["grid"][0]["macro_f1"] == b0["macro_f1"]  # b = 0: the table's row
+    stored = shipped["config"].get("decision_prior", {})
+    assert stored == ({} if pick is None else {prior["towards"]: pick["b"]})
+    bc = _script("benchmark_classifier")
+    now, before = _shipped_report()["benchmark"], _stored("02_round6_three.json")["benchmark"]
+    assert now["decision_prior"] == stored  # the test figures are the classifier's as shipped, prior included
+    h = now["happy_sad_angry"]
+    angry = h["per_class"]["angry"]
+    found = h["confusion"][h["classes"].index("angry")][h["classes"].index("angry")]
+    need = bc.needed(bc.MIN_RECALL, angry["support"])
+    assert f"angry recall **{angry['recall']:.2f}** ({found} of {angry['support']} faces; the floor needs {need})" in README_PROSE
+    (a7, b7), (a3, b3) = ([bc.right(b[k]) for b in (now, before)] for k in ("all", "happy_sad_angry"))
+    assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a7:,} faces, {b7 - a7} fewer than without)" in README_PROSE
+    assert f"**{100 * h['accuracy']:.1f} %** happy/sad/angry ({a3:,}, {b3 - a3} fewer" in README_PROSE
+
+    def faces(n: int) -> str:
+        return f"{n} face" + ("" if n == 1 else "s")
+
+    d7, d3, da = a7 - bc.needed(0.70, now["all"]["n"]), a3 - bc.needed(0.86, h["n"]), found - need
+    assert (f"Seven classes {'reach' if d7 >= 0 else 'miss'} the 0.70 target by {faces(abs(d7))}, happy/sad/angry "
+            f"{'meets' if d3 >= 0 else 'misses'} 0.86 by {faces(abs(d3))}, and angry {'meets' if da >= 0 else 'misses'} "
+            f"the 0.75 recall floor by {abs(da)}") in README_PROSE
