@@ -6,8 +6,9 @@ The same as `python -m emolib train-classifier` (emolib.faces.training.run). The
 networks made with it: round 1's (all seven FER2013 classes, the defaults of FaceConfig), the same settings with
 `--epochs 12` (round 4), and round 2's settings, also for 12 epochs (`--labels ferplus_soft --soft-weight 0.5
 --epochs 12`, round 6), joined by `scripts/ensemble_classifier.py`; then `scripts/validate_classifier.py --write
---keep-better-view` chose on validation faces to read one view of each face. Rerun these to reproduce the README's
-numbers (its rounds 1 to 6 give every command). Every choice is made on the validation faces carved from the training split; the
+--keep-better-view` chose on validation faces to read one view of each face, and `scripts/choose_prior.py --write`
+added angry's decision prior (round 7). Rerun these to reproduce the README's numbers (its rounds 1 to 7 give every
+command). Every choice is made on the validation faces carved from the training split; the
 official test split is scored once, at the end. An interrupted run (Ctrl-C, a closed laptop, a reboot)
 loses at most one epoch: rerun the same command and it goes on from the last epoch it finished.
 """
