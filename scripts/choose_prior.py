@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.errors import EmolibError
@@ -90,19 +89,6 @@ def verdict(result: dict) -> str:
             f"{row['accuracy']:.4f}, macro-F1 {base['macro_f1']:.4f} -> {row['macro_f1']:.4f}")
 
 
-def store(path: Path, prior: dict[str, float]) -> None:
-    """Write the prior into the checkpoint's config, all at once or not at all."""
-    import torch
-
-    from emolib import checkpoint
-    from emolib.output import write_files
-
-    ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
-    if ckpt["config"].get("decision_prior", {}) != prior:
-        ckpt["config"]["decision_prior"] = prior
-        write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)
-
-
 def main() -> None:
     import validate_classifier as vc  # scripts/ is on the path when this file is run as a script
 
@@ -132,7 +118,7 @@ def main() -> None:
     print(verdict(result))
     if args.write:
         (ensure_dir(figures_dir()) / "02_prior.json").write_text(json.dumps(result, indent=1))
-        store(path, {} if pick is None else {args.towards: pick["b"]})
+        vc.store_setting(path, "decision_prior", {} if pick is None else {args.towards: pick["b"]})
         print("stored in the shipped checkpoint; its test figures are now stale: rerun scripts/benchmark_classifier.py --write")
 
 

@@ -191,17 +191,23 @@ def decision(rows: list[dict]) -> str:
 
 def keep_better_view(path: Path, row: dict) -> bool:
     """Store in the checkpoint the better affordable view (better_view); returns whether it is mirrored."""
-    import torch
-
     if better_view(row) is None:
         raise EmolibError(f"{path} has more networks than the per-face budget holds ({MAX_PASSES} passes)",
                           "ship an ensemble of fewer networks")
     flip = better_view(row) == "mirrored"
-    ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
-    if ckpt["config"].get("flip_tta") != flip:
-        ckpt["config"]["flip_tta"] = flip
-        write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)  # all at once, or not at all
+    store_setting(path, "flip_tta", flip)
     return flip
+
+
+def store_setting(path: Path, key: str, value) -> None:
+    """Write one setting into a checkpoint's config (its view, its decision prior), all at once or not at all;
+    nothing is written when the checkpoint already holds that value."""
+    import torch
+
+    ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
+    if ckpt["config"].get(key) != value:
+        ckpt["config"][key] = value
+        write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)
 
 
 def table(rows: list[dict]) -> str:
