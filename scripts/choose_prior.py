@@ -118,8 +118,11 @@ def main() -> None:
     print(verdict(result))
     if args.write:
         (ensure_dir(figures_dir()) / "02_prior.json").write_text(json.dumps(result, indent=1))
-        vc.store_setting(path, "decision_prior", {} if pick is None else {args.towards: pick["b"]})
-        print("stored in the shipped checkpoint; its test figures are now stale: rerun scripts/benchmark_classifier.py --write")
+        if vc.store_setting(path, "decision_prior", {} if pick is None else {args.towards: pick["b"]}):
+            print("stored in the shipped checkpoint; its test figures are now stale: rerun "
+                  "scripts/benchmark_classifier.py --write")
+        else:
+            print("the shipped checkpoint already held this prior: unchanged")
 
 
 if __name__ == "__main__":

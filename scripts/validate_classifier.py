@@ -199,15 +199,17 @@ def keep_better_view(path: Path, row: dict) -> bool:
     return flip
 
 
-def store_setting(path: Path, key: str, value) -> None:
+def store_setting(path: Path, key: str, value) -> bool:
     """Write one setting into a checkpoint's config (its view, its decision prior), all at once or not at all;
-    nothing is written when the checkpoint already holds that value."""
+    nothing is written when the checkpoint already holds that value. Returns whether the checkpoint changed."""
     import torch
 
     ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
-    if ckpt["config"].get(key) != value:
-        ckpt["config"][key] = value
-        write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)
+    if ckpt["config"].get(key) == value:
+        return False
+    ckpt["config"][key] = value
+    write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)
+    return True
 
 
 def table(rows: list[dict]) -> str:

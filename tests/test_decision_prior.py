@@ -104,3 +104,15 @@ def test_the_grid_scores_the_same_faces_with_each_b():
     line = s.table(dict(result, pick=None)).splitlines()[3]
     assert line.startswith("| 0.50 | 0.661 |") and line.endswith("| no |")  # over the tolerance, and no pick marked
     assert "the networks' own decision stays" in s.verdict(dict(result, pick=None))
+
+
+def test_storing_a_setting_says_whether_the_checkpoint_changed_and_leaves_it_untouched_when_not(tmp_path):
+    from test_readme_numbers import _script as script
+
+    vc = script("validate_classifier")
+    path = _checkpoint(tmp_path / "c.pt")
+    assert vc.store_setting(path, "decision_prior", {"angry": 0.15}) is True
+    assert load_classifier(path).decision_prior == {"angry": 0.15}
+    before = path.read_bytes()
+    assert vc.store_setting(path, "decision_prior", {"angry": 0.15}) is False  # choose_prior then says "unchanged"
+    assert path.read_bytes() == before
