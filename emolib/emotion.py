@@ -33,6 +33,9 @@ QUADRANTS: dict[str, Quadrant] = {
 EMOTIONS: tuple[str, ...] = tuple(QUADRANTS)  # ("happy", "angry", "sad", "calm"), quadrant order
 
 FER_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+# The three face classes the classifier's targets also speak of, decided among themselves (the earlier student
+# version's classes): scripts/benchmark_classifier.py, validate_classifier.py and choose_prior.py score them.
+HAPPY_SAD_ANGRY: tuple[str, ...] = ("happy", "sad", "angry")
 
 # Where each face label sits on Russell's plane: the angle of the matching affect word in Russell's
 # circumplex (J. A. Russell, "A circumplex model of affect", J. Pers. Soc. Psychol. 39(6), 1980,

@@ -23,10 +23,10 @@ from pathlib import Path
 
 
 from emolib.config import checkpoints_dir
+from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores_among
 from emolib.faces.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
 
-THREE = ("happy", "sad", "angry")
 
 
 def table(name: str, s: dict) -> str:

@@ -27,6 +27,7 @@ import json
 import math
 
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
+from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, apply_prior, load_classifier, scores, scores_among
 from emolib.faces.datasets import load_fer2013
@@ -34,7 +35,6 @@ from emolib.faces.datasets import load_fer2013
 GRID = tuple(round(0.05 * k, 2) for k in range(21))  # b = 0, 0.05, ..., 1.00 (e^1: angry's probability times 2.7)
 TOLERANCE = 0.005  # the most each of seven-class accuracy, macro-F1 and happy/sad/angry accuracy may fall from b = 0
 MIN_GAIN = 0.01  # the least the lowest happy/sad/angry recall must rise for a prior to be kept
-THREE = ("happy", "sad", "angry")
 
 
 def score_grid(probs, labels, classes: tuple[str, ...], towards: str, grid=GRID) -> list[dict]:
