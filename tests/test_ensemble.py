@@ -7,7 +7,7 @@ import torch
 
 from emolib.errors import EmolibError
 from emolib.faces.classifier import FaceConfig, build_model, load_classifier, predict_proba, save_checkpoint
-from emolib.faces.ensemble import Ensemble, combine
+from emolib.faces.ensemble import Ensemble, combine, split
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
@@ -155,3 +155,50 @@ def test_validation_probabilities_are_cached_by_checkpoint_bytes_and_faces(tmp_p
     (cache,) = [p for p in (tmp_path / "cache" / "validation").iterdir() if "faces1" in p.name]
     cache.write_bytes(b"damaged")
     assert np.allclose(v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")[0], plain) and len(scored) == 4
+
+
+def test_split_gives_back_each_network_as_training_wrote_it_with_its_report(tmp_path):
+    """split is combine's inverse: the networks it writes join again into an ensemble that reads as the first."""
+    import json
+
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2, labels="ferplus_soft", epochs=10)
+    (tmp_path / "a.json").write_text(json.dumps({"history": {"val_f1": [0.5, 0.6]}, "best_epoch": 2, "benchmark": {"x": 1}}))
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt")
+    written = split(tmp_path / "ab.pt", tmp_path / "out")
+    assert [p.name for p in written] == ["a.pt", "b.pt"]
+    for name in ("a.pt", "b.pt"):
+        before, after = (torch.load(d / name, weights_only=True) for d in (tmp_path, tmp_path / "out"))
+        assert before["config"] == after["config"] and before["classes"] == after["classes"]
+        assert all(torch.equal(before["state_dict"][k], after["state_dict"][k]) for k in before["state_dict"])
+    report = json.loads((tmp_path / "out" / "a.json").read_text())
+    assert report["history"] == {"val_f1": [0.5, 0.6]} and report["benchmark"] == {"x": 1}  # its own test figures, as before
+    combine(written, tmp_path / "again.pt")
+    faces = _faces()
+    assert np.allclose(load_classifier(tmp_path / "again.pt").predict_proba(faces),
+                       load_classifier(tmp_path / "ab.pt").predict_proba(faces), atol=1e-7)
+    with pytest.raises(EmolibError, match="exists"):  # nothing overwritten without force
+        split(tmp_path / "ab.pt", tmp_path / "out")
+    with pytest.raises(EmolibError, match="not an ensemble checkpoint"):
+        split(tmp_path / "a.pt", tmp_path / "out2")
+
+
+
+@pytest.mark.parametrize("script, args, said", [
+    ("validate_classifier", ["--write", "runs/a.pt", "runs/b.pt"],
+     "not 'runs/a.pt' (a checkpoint right after --write is read as that name"),
+    ("validate_classifier", ["--write", "speed.json"], "02_validation*.json, not 'speed.json'"),  # not its figures to write
+    ("validate_classifier", ["--write", "02_validation_x.json", "--keep-better-view"],
+     "--keep-better-view needs --write (to figures/02_validation.json)"),
+    ("ensemble_classifier", ["--split", "x.pt", "a.pt", "--out", "d"], "--split takes one ensemble and no other checkpoints")])
+def test_the_ensemble_scripts_refuse_muddled_arguments_in_one_line_before_reading_anything(tmp_path, script, args, said):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{script}.py"
+    run = subprocess.run([sys.executable, str(path), *args], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "EMOLIB_DATA": str(tmp_path / "none")})
+    assert run.returncode == 2 and said in " ".join(run.stderr.split()) and "Traceback" not in run.stderr
+    assert not any(tmp_path.iterdir())  # nothing written

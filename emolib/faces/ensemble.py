@@ -84,6 +84,42 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
     return out
 
 
+def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
+    """combine's inverse: write each network of an ensemble checkpoint as a checkpoint of its own,
+    out_dir/<its name>, as scripts/train_classifier.py wrote it (weights, config, metrics), with its training
+    report beside it when the ensemble's report kept one. For taking a network out of an ensemble, or joining it to
+    others (how round 8 recovered round 2's network from an earlier shipped checkpoint). Returns the paths written."""
+    from ..output import write_files
+
+    path, out_dir = Path(path), Path(out_dir)
+    ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
+    members = ckpt.get("members")
+    if not isinstance(members, list) or not all(isinstance(m, dict) and {"name", "state_dict", "config"} <= set(m)
+                                                for m in members):
+        raise EmolibError(f"{path} is not an ensemble checkpoint (it holds no list of networks)",
+                          "split a checkpoint written by scripts/ensemble_classifier.py")
+    names = [Path(str(m["name"])).name for m in members]
+    if len(set(names)) < len(names) or not all(n.endswith(".pt") for n in names):
+        raise EmolibError(f"{path}: its networks' names are not distinct .pt file names; the file is damaged")
+    try:
+        reports = {m.get("name"): m for m in json.loads(path.with_suffix(".json").read_text()).get("members", [])}
+    except (OSError, ValueError, AttributeError):
+        reports = {}  # no report beside it: the networks are written without theirs
+    files = []
+    for name, m in zip(names, members):
+        one = {"state_dict": m["state_dict"], "classes": ckpt["classes"], "config": m["config"],
+               "metrics": m.get("metrics", {})}
+        files.append((out_dir / name, lambda tmp, one=one: torch.save(one, tmp)))
+        report = {k: v for k, v in reports.get(m["name"], {}).items() if k not in ("name", "labels", "soft_weight", "epochs")}
+        if "benchmark_alone" in report:  # its own test figures, as benchmark_classifier wrote them beside it
+            report["benchmark"] = report.pop("benchmark_alone")
+        if report:
+            files.append((out_dir / name.replace(".pt", ".json"),
+                          lambda tmp, r=report: Path(tmp).write_text(json.dumps(r, indent=1))))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_files(files, force=force, inputs=[path])
+    return [out_dir / n for n in names]
+
 def _setting(config: dict, key: str):
     """A training setting as the run used it: an older checkpoint that does not record it ran with the default."""
     from dataclasses import fields
