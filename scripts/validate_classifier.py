@@ -1,7 +1,7 @@
 """Face checkpoints side by side on the validation faces: what decides which one ships, and with which view.
 
-    EMOLIB_DATA=/path/to/data python scripts/validate_classifier.py [CANDIDATE.pt ...] [--data DIR] [--write]
-                                                                   [--keep-better-view]
+    EMOLIB_DATA=/path/to/data python scripts/validate_classifier.py [CANDIDATE.pt ...] [--data DIR]
+                                                                   [--write [NAME.json]] [--keep-better-view]
 
 Each checkpoint is scored on the validation faces its own training carved from FER2013's training split
 (rebuilt from the seed and fraction stored in the checkpoint; the official test split is not touched),
@@ -12,11 +12,12 @@ then happy / sad / angry decided among the three, with each one's recall. The sh
 the first row. The two views of one model are compared face by face: how many faces only the mirrored view
 gets right, and how many only the single view (an exact sign test on those faces says whether the
 difference in accuracy is more than chance; macro-F1 has no face-by-face test). Checkpoints are stored in
-half precision, so a re-scored figure can differ from training's history by a face or two. --write saves figures/02_validation.json, which the README quotes and a
-test checks; --keep-better-view stores the view with the higher validation macro-F1 in the shipped
-checkpoint (its config's flip_tta), which is how the shipped view was chosen, among the views that fit the
-per-face budget of 20 ms (four passes of one network: an ensemble of two networks, mirrored; a view over
-the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
+half precision, so a re-scored figure can differ from training's history by a face or two. --write saves
+figures/02_validation.json, which the README quotes and a test checks (--write NAME.json saves figures/NAME.json
+instead: the table of a round whose candidates did not replace the shipped model); --keep-better-view stores the
+view with the higher validation macro-F1 in the shipped checkpoint (its config's flip_tta), which is how the
+shipped view was chosen, among the views that fit the per-face budget of 20 ms (four passes of one network: an
+ensemble of two networks, mirrored; a view over the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
 checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes, the faces' pixels
 and the code that reads them), so a candidate that is then shipped unchanged is not scored twice. Each candidate's
 better view is also compared with the shipped model's, face by face (a sign test on accuracy).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -34,14 +36,12 @@ from tqdm.auto import tqdm
 
 from emolib import checkpoint
 from emolib.config import cache_dir, checkpoints_dir, ensure_dir, figures_dir
+from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
 from emolib.output import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
 from emolib.faces.datasets import load_fer2013
 from emolib.faces.training import training_splits
-
-THREE = ("happy", "sad", "angry")
-
 
 ROOT = Path(__file__).resolve().parents[1]
 # The per-face budget (20 ms batched on 2 CPU cores) was counted as four passes of one network; the margin is thin:
@@ -259,12 +259,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidates", nargs="*", type=Path, help="other checkpoints to score beside the shipped one")
     ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
-    ap.add_argument("--write", action="store_true", help="save figures/02_validation.json")
+    ap.add_argument("--write", nargs="?", const="02_validation.json", metavar="NAME",
+                    help="save the table as figures/NAME (default 02_validation.json, the README's main table; a round "
+                         "whose candidates do not replace the shipped model keeps its own: 02_validation_round8.json)")
     ap.add_argument("--keep-better-view", action="store_true",
                     help="store the view with the higher validation macro-F1 (within the budget) in the shipped checkpoint")
     args = ap.parse_args()
-    if args.keep_better_view and not args.write:
-        ap.error("--keep-better-view needs --write: the view is chosen from the table it saves")
+    if args.write is not None and not re.fullmatch(r"02_validation[\w.-]*\.json", args.write):
+        ap.error(f"--write takes a name for the table in figures/, 02_validation*.json, not {args.write!r} (a checkpoint "
+                 "right after --write is read as that name: put --write after the checkpoints, or write --write=NAME.json)")
+    if args.keep_better_view and args.write != "02_validation.json":
+        ap.error("--keep-better-view needs --write (to figures/02_validation.json): the view is chosen from the table "
+                 "the README quotes")
     shipped = checkpoints_dir() / DEFAULT_CHECKPOINT
     try:
         data = load_fer2013(args.data)
@@ -279,8 +285,8 @@ def main() -> None:
     against_shipped(rows, right)
     print(table(rows))
     print(decision(rows))
-    if args.write:
-        (ensure_dir(figures_dir()) / "02_validation.json").write_text(json.dumps(rows, indent=1))
+    if args.write is not None:
+        (ensure_dir(figures_dir()) / args.write).write_text(json.dumps(rows, indent=1))
     if args.keep_better_view:
         flip = keep_better_view(shipped, rows[0])
         print(f"the shipped checkpoint now reads {'each face with its mirror' if flip else 'one view of each face'}; "

@@ -253,3 +253,31 @@ def test_the_readme_round_7_prior_is_the_prior_json_the_rules_pick_and_the_shipp
     assert (f"Seven classes {'reach' if d7 >= 0 else 'miss'} the 0.70 target by {faces(abs(d7))}, happy/sad/angry "
             f"{'meets' if d3 >= 0 else 'misses'} 0.86 by {faces(abs(d3))}, and angry {'meets' if da >= 0 else 'misses'} "
             f"the 0.75 recall floor by {abs(da)}") in README_PROSE
+
+
+def test_the_readme_round_8_table_is_its_validation_json_and_its_verdict_kept_the_shipped_networks():
+    """Round 8: the four networks against the shipped three on the same validation faces (their own table, since
+    they did not replace them); the rule's verdict, and the figures the prose quotes, are that table's."""
+    v = _script("validate_classifier")
+    rows = _stored("02_validation_round8.json")
+    assert v.table(rows) in README, "rerun scripts/validate_classifier.py runs/face_classifier_round2.pt " \
+        "runs/ensemble_four.pt --write 02_validation_round8.json"
+    shipped, round2, four = rows
+    main = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
+    assert shipped["members"] == _shipped_checkpoint()["metrics"]["members"]  # the line is the networks that ship
+    assert shipped["one_view"] == main["face_classifier.pt"]["one_view"]  # scored as in the main table
+    recovered = {k: round2[k] for k in ("n", "validation_faces", "one_view", "mirrored", "paired")}
+    assert recovered == {k: main["face_classifier_round2.pt"][k] for k in recovered}  # round 2's network, face for face
+    assert four["members"] == sorted(shipped["members"] + ["face_classifier_round2.pt"])  # the three and round 2's
+    assert four["networks"] == 4 and v.affordable_views(four) == ["one_view"]  # the budget's edge: one view only
+    assert "which stays" in v.decision(rows)
+    f, s, a = four["one_view"], shipped["one_view"], four["against_shipped"]
+    assert f"if their validation macro-F1 beats theirs ({s['macro_f1']:.3f}, before the prior)" in README_PROSE
+    assert f"The four score **{f['macro_f1']:.3f}** against {s['macro_f1']:.3f}: the shipped networks **stay**" in README_PROSE
+    prior = _stored("02_prior.json")
+    with_prior = next(r for r in prior["grid"] if r["b"] == prior["pick"])["recall"]["angry"]
+    assert f"both before the prior, with which the shipped classifier reads {with_prior:.3f})" in README_PROSE
+    assert f"(happy/sad/angry {f['happy_sad_angry']:.3f} against {s['happy_sad_angry']:.3f}, angry recall " \
+        f"{f['recall']['angry']:.2f} against {s['recall']['angry']:.2f}; both before the prior, with which the shipped " \
+        f"classifier reads {with_prior:.3f}), and face by face {a['only_candidate_right']} " \
+        f"against {a['only_shipped_right']} (sign test p = {a['sign_test_p']:.2f})" in README_PROSE
