@@ -28,7 +28,6 @@ from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores_
 from emolib.faces.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
 
 
-
 def table(name: str, s: dict) -> str:
     """A markdown table of one evaluation: overall, then per class, then the confusion matrix."""
     lines = [f"**{name}**: accuracy **{s['accuracy']:.3f}**, macro-F1 **{s['macro_f1']:.3f}** ({s['n']} faces)", "",

@@ -17,11 +17,11 @@ figures/02_validation.json, which the README quotes and a test checks (--write N
 instead: the table of a round whose candidates did not replace the shipped model); --keep-better-view stores the
 view with the higher validation macro-F1 in the shipped checkpoint (its config's flip_tta), which is how the
 shipped view was chosen, among the views that fit the per-face budget of 20 ms (four passes of one network: an
-ensemble of two networks, mirrored; a view over the budget is marked in the table). Ensembles come from scripts/ensemble_classifier.py. Each
-checkpoint's probabilities are cached (data/cache/validation, keyed by the checkpoint's bytes, the faces' pixels
-and the code that reads them), so a candidate that is then shipped unchanged is not scored twice. Each candidate's
-better view is also compared with the shipped model's, face by face (a sign test on accuracy).
-Every row scores networks as they are: a decision prior stored in a checkpoint (scripts/choose_prior.py, applied
+ensemble of two networks, mirrored; a view over the budget is marked in the table). Ensembles come from
+scripts/ensemble_classifier.py. Each checkpoint's probabilities are cached (data/cache/validation, keyed by the
+checkpoint's bytes, the faces' pixels and the code that reads them), so a candidate that is then shipped unchanged
+is not scored twice. Each candidate's better view is also compared with the shipped model's, face by face (a sign
+test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint (scripts/choose_prior.py, applied
 after the networks by FaceClassifier.predict_proba) is left out, so the rounds compare networks, not priors.
 """
 from __future__ import annotations

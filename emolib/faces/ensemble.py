@@ -114,11 +114,12 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
         if "benchmark_alone" in report:  # its own test figures, as benchmark_classifier wrote them beside it
             report["benchmark"] = report.pop("benchmark_alone")
         if report:
-            files.append((out_dir / name.replace(".pt", ".json"),
+            files.append(((out_dir / name).with_suffix(".json"),
                           lambda tmp, r=report: Path(tmp).write_text(json.dumps(r, indent=1))))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_files(files, force=force, inputs=[path])
     return [out_dir / n for n in names]
+
 
 def _setting(config: dict, key: str):
     """A training setting as the run used it: an older checkpoint that does not record it ran with the default."""
