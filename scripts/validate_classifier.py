@@ -21,8 +21,9 @@ ensemble of two networks, mirrored; a view over the budget is marked in the tabl
 scripts/ensemble_classifier.py. Each checkpoint's probabilities are cached (data/cache/validation, keyed by the
 checkpoint's bytes, the faces' pixels and the code that reads them), so a candidate that is then shipped unchanged
 is not scored twice. Each candidate's better view is also compared with the shipped model's, face by face (a sign
-test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint (scripts/choose_prior.py, applied
-after the networks by FaceClassifier.predict_proba) is left out, so the rounds compare networks, not priors.
+test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint
+(scripts/choose_prior.py, applied after the networks by FaceClassifier.predict_proba) is left out, so the rounds
+compare networks, not priors.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The per-face budget (20 ms batched on 2 CPU cores) was counted as four passes of one network; the margin is thin:
 # round 4's pair mirrored (four passes) timed 15.9 to 21.1 ms per face in three runs, under 20 ms in two of them.
 MAX_PASSES = 4
+MAIN_TABLE = "02_validation.json"  # the README's validation table (--write); a round that ships nothing keeps its own
 SPLIT_KEYS = ("seed", "val_fraction", "max_train", "labels")  # what decides which faces a run kept for validation
 
 
@@ -259,8 +261,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidates", nargs="*", type=Path, help="other checkpoints to score beside the shipped one")
     ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
-    ap.add_argument("--write", nargs="?", const="02_validation.json", metavar="NAME",
-                    help="save the table as figures/NAME (default 02_validation.json, the README's main table; a round "
+    ap.add_argument("--write", nargs="?", const=MAIN_TABLE, metavar="NAME",
+                    help=f"save the table as figures/NAME (default {MAIN_TABLE}, the README's main table; a round "
                          "whose candidates do not replace the shipped model keeps its own: 02_validation_round8.json)")
     ap.add_argument("--keep-better-view", action="store_true",
                     help="store the view with the higher validation macro-F1 (within the budget) in the shipped checkpoint")
@@ -268,8 +270,8 @@ def main() -> None:
     if args.write is not None and not re.fullmatch(r"02_validation[\w.-]*\.json", args.write):
         ap.error(f"--write takes a name for the table in figures/, 02_validation*.json, not {args.write!r} (a checkpoint "
                  "right after --write is read as that name: put --write after the checkpoints, or write --write=NAME.json)")
-    if args.keep_better_view and args.write != "02_validation.json":
-        ap.error("--keep-better-view needs --write (to figures/02_validation.json): the view is chosen from the table "
+    if args.keep_better_view and args.write != MAIN_TABLE:
+        ap.error(f"--keep-better-view needs --write (to figures/{MAIN_TABLE}): the view is chosen from the table "
                  "the README quotes")
     shipped = checkpoints_dir() / DEFAULT_CHECKPOINT
     try:

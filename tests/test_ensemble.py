@@ -183,7 +183,6 @@ def test_split_gives_back_each_network_as_training_wrote_it_with_its_report(tmp_
         split(tmp_path / "a.pt", tmp_path / "out2")
 
 
-
 @pytest.mark.parametrize("script, args, said", [
     ("validate_classifier", ["--write", "runs/a.pt", "runs/b.pt"],
      "not 'runs/a.pt' (a checkpoint right after --write is read as that name"),

@@ -23,6 +23,7 @@ from ..errors import EmolibError
 # what decides which faces a training run kept for validation, and what a network reads: members must agree
 SAME = ("image_size", "seed", "val_fraction", "max_train", "balanced_sample")
 HOW_TO_MAKE = "train one with scripts/train_classifier.py"
+SHOWN = ("labels", "soft_weight", "epochs")  # settings the ensemble's report shows beside each member's training report
 
 
 class Ensemble(nn.Module):
@@ -75,8 +76,8 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
             "metrics": {"members": [p.name for p in paths]}}
     reports = [_report(p) for p in paths]
     report = {"provenance": "ensemble of " + " + ".join(p.name for p in paths) + " (scripts/ensemble_classifier.py)",
-              "members": [dict(r, name=p.name, labels=c["config"].get("labels"), soft_weight=c["config"].get("soft_weight"),
-                               epochs=c["config"].get("epochs")) for p, c, r in zip(paths, ckpts, reports)]}
+              "members": [dict(r, name=p.name, **{k: c["config"].get(k) for k in SHOWN})
+                          for p, c, r in zip(paths, ckpts, reports)]}
     out = Path(out)
     write_files([(out, lambda tmp: torch.save(ckpt, tmp)),
                  (out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1)))],
@@ -110,7 +111,7 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
         one = {"state_dict": m["state_dict"], "classes": ckpt["classes"], "config": m["config"],
                "metrics": m.get("metrics", {})}
         files.append((out_dir / name, lambda tmp, one=one: torch.save(one, tmp)))
-        report = {k: v for k, v in reports.get(m["name"], {}).items() if k not in ("name", "labels", "soft_weight", "epochs")}
+        report = {k: v for k, v in reports.get(m["name"], {}).items() if k not in ("name", *SHOWN)}
         if "benchmark_alone" in report:  # its own test figures, as benchmark_classifier wrote them beside it
             report["benchmark"] = report.pop("benchmark_alone")
         if report:
