@@ -18,9 +18,9 @@ instead: the table of a round whose candidates did not replace the shipped model
 view with the higher validation macro-F1 in the shipped checkpoint (its config's flip_tta), which is how the
 shipped view was chosen, among the views that fit the per-face budget of 20 ms (four passes of one network: an
 ensemble of two networks, mirrored; a view over the budget is marked in the table). Ensembles come from
-scripts/ensemble_classifier.py. Each checkpoint's probabilities are cached (data/cache/validation, keyed by the
-checkpoint's bytes, the faces' pixels and the code that reads them), so a candidate that is then shipped unchanged
-is not scored twice. Each candidate's better view is also compared with the shipped model's, face by face (a sign
+scripts/ensemble_classifier.py. Each network's probabilities are cached (data/cache/validation, keyed by its
+weights, the faces' pixels and the code that reads them: emolib.faces.remembered), so a network is scored once,
+whether alone, in any candidate ensemble or shipped unchanged. Each candidate's better view is also compared with the shipped model's, face by face (a sign
 test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint
 (scripts/choose_prior.py, applied after the networks by FaceClassifier.predict_proba) is left out, so the rounds
 compare networks, not priors.
@@ -36,12 +36,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from emolib import checkpoint
-from emolib.config import cache_dir, checkpoints_dir, ensure_dir, figures_dir
+from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
 from emolib.output import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
 from emolib.faces.datasets import load_fer2013
+from emolib.faces.remembered import faces_digest, remembered, weights_digest
 from emolib.faces.training import training_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,10 +87,6 @@ def validate(path: Path, data) -> tuple[dict, dict]:
 def validation_faces(path: Path, clf, data):
     """The faces a checkpoint's training kept for validation, rebuilt from the settings it stores: its FaceConfig,
     the faces, and a digest of them (which faces they are, for the cache and for comparing checkpoints)."""
-    import hashlib
-
-    import numpy as np
-
     stored = clf.config
     missing = [k for k in SPLIT_KEYS if k not in stored]
     if missing:
@@ -97,52 +94,23 @@ def validation_faces(path: Path, clf, data):
                           "retrain it with scripts/train_classifier.py")
     cfg = FaceConfig(**{f.name: stored[f.name] for f in fields(FaceConfig) if f.name in stored})
     _, _, val, _ = training_splits(data, replace(cfg, classes=tuple(clf.classes)))
-    faces = hashlib.sha256(np.ascontiguousarray(val.images).tobytes())  # the pixels: a folder dataset has no rows
-    if val.rows is not None:
-        faces.update(np.ascontiguousarray(val.rows).tobytes())
-    return cfg, val, faces.hexdigest()[:16]
+    return cfg, val, faces_digest(val.images, val.rows)
 
 
 def probabilities(path: Path, clf, images, faces: str):
-    """(one view, mirror image) class probabilities of the validation faces, kept in the cache under the digest of
-    the checkpoint's bytes, of the faces and of the code (_code_stamp), so a checkpoint scored once (a candidate that is then shipped
-    as it is) is not scored again."""
-    import hashlib
-
+    """(one view, mirror image) class probabilities of the validation faces: the mean of the checkpoint's networks'
+    (as its Ensemble averages them), each network's kept in data/cache/validation (emolib.faces.remembered: under
+    the digest of its weights, of the faces and of the code), so a network scored once, alone or in another
+    ensemble, is not scored again."""
     import numpy as np
 
-    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + "_" + faces + "_" + _code_stamp()
-    cached = cache_dir() / "validation" / f"{key}.npz"
-    if cached.is_file():
-        try:
-            with np.load(cached) as z:
-                if z["plain"].shape == (len(images), len(clf.classes)) == z["mirror"].shape:
-                    return z["plain"], z["mirror"]
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file is scored again and replaced
-    plain = predict_proba(clf.model, images, clf.image_size)
-    mirror = predict_proba(clf.model, np.ascontiguousarray(images[:, :, ::-1]), clf.image_size)
-
-    def save(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, plain=plain, mirror=mirror)
-
-    ensure_dir(cached.parent)
-    write_files([(cached, save)], force=True)
-    return plain, mirror
-
-
-def _code_stamp() -> str:
-    """What else decides the probabilities: the code that prepares faces and averages networks, and torch."""
-    import hashlib
-    import inspect
-
-    import torch
-
-    from emolib.faces import classifier, ensemble
-
-    text = inspect.getsource(classifier) + inspect.getsource(ensemble) + torch.__version__
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
+    networks = list(getattr(clf.model, "members", [clf.model]))
+    shape = (len(images), len(clf.classes))
+    mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    each = [remembered("validation", weights_digest(net), faces, shape, lambda net=net: {
+        "plain": predict_proba(net, images, clf.image_size), "mirror": predict_proba(net, mirrored, clf.image_size)})[0]
+        for net in networks]
+    return tuple(np.mean([a[view] for a in each], axis=0, dtype=np.float64).astype(np.float32) for view in ("plain", "mirror"))
 
 
 def paired(a, b) -> tuple[int, int, float]:

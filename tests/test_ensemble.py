@@ -157,6 +157,56 @@ def test_validation_probabilities_are_cached_by_checkpoint_bytes_and_faces(tmp_p
     assert np.allclose(v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")[0], plain) and len(scored) == 4
 
 
+def test_an_ensembles_validation_probabilities_reuse_its_networks_scored_alone(tmp_path, monkeypatch):
+    """Each network is cached by its weights: an ensemble of networks already scored alone scores nothing new, and
+    reads what its Ensemble module computes (the mean of its networks' probabilities)."""
+    from test_readme_numbers import _script
+
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
+    v = _script("validate_classifier")
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2)
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt")
+    faces = _faces(5)
+    for name in ("a.pt", "b.pt"):
+        v.probabilities(tmp_path / name, load_classifier(tmp_path / name), faces, "faces1")
+    scored = []
+    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
+    ab = load_classifier(tmp_path / "ab.pt")
+    plain, mirror = v.probabilities(tmp_path / "ab.pt", ab, faces, "faces1")
+    assert not scored  # both networks were in the cache
+    assert np.allclose(plain, predict_proba(ab.model, faces, 48), atol=1e-6)
+    assert np.allclose((plain + mirror) / 2, predict_proba(ab.model, faces, 48, flip=True), atol=1e-6)
+    assert len(list((tmp_path / "cache" / "validation").iterdir())) == 2  # one file per network, none per ensemble
+
+
+def test_probabilities_of_a_split_are_computed_once_per_checkpoint_and_faces(tmp_path, monkeypatch):
+    """emolib.faces.remembered.probabilities_of: what FaceClassifier.predict_proba gives (its view and prior), kept;
+    another checkpoint (even one differing only in its prior) or other faces are scored afresh."""
+    from emolib.faces import classifier as fc
+    from emolib.faces.datasets import FaceData
+    from emolib.faces.remembered import probabilities_of
+
+    monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "p.pt", 1)
+    ckpt = torch.load(tmp_path / "p.pt", weights_only=True)
+    ckpt["config"]["decision_prior"] = {"angry": 0.5}  # the same weights, another prior
+    torch.save(ckpt, tmp_path / "p.pt")
+    images = _faces(5)
+    data = FaceData(images, np.zeros(5, int), CLASSES, np.array(["test"] * 5), np.arange(5))
+    probs, fresh = probabilities_of(data, tmp_path / "a.pt")
+    assert fresh and np.allclose(probs, load_classifier(tmp_path / "a.pt").predict_proba(images))
+    calls = []
+    monkeypatch.setattr(fc, "predict_proba", lambda *a, **k: calls.append(1) or predict_proba(*a, **k))
+    again, fresh = probabilities_of(data, tmp_path / "a.pt")
+    assert not fresh and not calls and np.array_equal(again, probs)
+    moved, fresh = probabilities_of(data, tmp_path / "p.pt")
+    assert fresh and moved[:, 0].mean() > probs[:, 0].mean()  # the prior counts
+    other = FaceData(images[::-1].copy(), np.zeros(5, int), CLASSES, np.array(["test"] * 5), np.arange(5))
+    assert probabilities_of(other, tmp_path / "a.pt")[1]
+
+
 def test_split_gives_back_each_network_as_training_wrote_it_with_its_report(tmp_path):
     """split is combine's inverse: the networks it writes join again into an ensemble that reads as the first."""
     import json
