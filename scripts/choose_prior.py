@@ -105,7 +105,7 @@ def main() -> None:
             raise EmolibError(f"--towards {args.towards!r} is not one of the classifier's classes",
                               "name one of " + ", ".join(clf.classes))
         _, val, faces = vc.validation_faces(path, clf, load_fer2013(args.data))
-        plain, mirror = vc.probabilities(path, clf, val.images, faces)  # the networks' average, before any prior
+        plain, mirror = vc.probabilities(clf, val.images, faces)  # the networks' average, before any prior
     except EmolibError as exc:
         raise SystemExit(f"error: {exc}") from None
     probs = (plain + mirror) / 2 if clf.flip_tta else plain  # the view the checkpoint reads

@@ -18,10 +18,10 @@ instead: the table of a round whose candidates did not replace the shipped model
 view with the higher validation macro-F1 in the shipped checkpoint (its config's flip_tta), which is how the
 shipped view was chosen, among the views that fit the per-face budget of 20 ms (four passes of one network: an
 ensemble of two networks, mirrored; a view over the budget is marked in the table). Ensembles come from
-scripts/ensemble_classifier.py. Each network's probabilities are cached (data/cache/validation, keyed by its
-weights, the faces' pixels and the code that reads them: emolib.faces.remembered), so a network is scored once,
-whether alone, in any candidate ensemble or shipped unchanged. Each candidate's better view is also compared with the shipped model's, face by face (a sign
-test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint
+scripts/ensemble_classifier.py. Each network's probabilities are cached (data/cache/validation, keyed by the
+network, the faces' pixels and the code that reads them: emolib.faces.remembered), so a network is scored once,
+whether alone, in any candidate ensemble or shipped unchanged. Each candidate's better view is also compared
+with the shipped model's, face by face (a sign test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint
 (scripts/choose_prior.py, applied after the networks by FaceClassifier.predict_proba) is left out, so the rounds
 compare networks, not priors.
 """
@@ -42,7 +42,7 @@ from emolib.errors import EmolibError
 from emolib.output import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
 from emolib.faces.datasets import load_fer2013
-from emolib.faces.remembered import faces_digest, remembered, weights_digest
+from emolib.faces.remembered import faces_digest, network_digest, remembered
 from emolib.faces.training import training_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def validate(path: Path, data) -> tuple[dict, dict]:
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
     out["networks"] = len(getattr(clf.model, "members", [clf.model]))  # one pass each per view
     right = {}
-    plain, mirror = probabilities(path, clf, val.images, out["validation_faces"])
+    plain, mirror = probabilities(clf, val.images, out["validation_faces"])
     for view, probs in (("one_view", plain), ("mirrored", (plain + mirror) / 2)):  # = predict_proba(..., flip=True)
         s = scores(val.labels, probs.argmax(1), tuple(clf.classes))
         h = scores_among(val.labels, probs, tuple(clf.classes), THREE)
@@ -97,20 +97,26 @@ def validation_faces(path: Path, clf, data):
     return cfg, val, faces_digest(val.images, val.rows)
 
 
-def probabilities(path: Path, clf, images, faces: str):
-    """(one view, mirror image) class probabilities of the validation faces: the mean of the checkpoint's networks'
-    (as its Ensemble averages them), each network's kept in data/cache/validation (emolib.faces.remembered: under
-    the digest of its weights, of the faces and of the code), so a network scored once, alone or in another
-    ensemble, is not scored again."""
+def probabilities(clf, images, faces: str):
+    """(one view, mirror image) class probabilities of the validation faces, each network's kept in
+    data/cache/validation (emolib.faces.remembered: under the digest of the network, of the faces and of the code),
+    so a network scored once, alone or in another ensemble, is not scored again; an ensemble's are its networks'
+    averaged as its Ensemble module averages them."""
     import numpy as np
+    import torch
+
+    from emolib.faces.ensemble import Ensemble
 
     networks = list(getattr(clf.model, "members", [clf.model]))
-    shape = (len(images), len(clf.classes))
     mirrored = np.ascontiguousarray(images[:, :, ::-1])
-    each = [remembered("validation", weights_digest(net), faces, shape, lambda net=net: {
-        "plain": predict_proba(net, images, clf.image_size), "mirror": predict_proba(net, mirrored, clf.image_size)})[0]
-        for net in networks]
-    return tuple(np.mean([a[view] for a in each], axis=0, dtype=np.float64).astype(np.float32) for view in ("plain", "mirror"))
+    each = [remembered("validation", network_digest(net, clf.image_size), faces, (len(images), len(clf.classes)),
+                       lambda net=net: {"plain": predict_proba(net, images, clf.image_size),
+                                        "mirror": predict_proba(net, mirrored, clf.image_size)})[0]
+            for net in networks]
+    if len(each) == 1:
+        return each[0]["plain"], each[0]["mirror"]
+    return tuple(torch.softmax(Ensemble.average([torch.from_numpy(a[view]) for a in each]), dim=1).numpy()
+                 for view in ("plain", "mirror"))
 
 
 def paired(a, b) -> tuple[int, int, float]:

@@ -136,30 +136,35 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
     assert "| shipped (fer2013, epoch 7 of 7) | mirrored | 0.670 |" in table
 
 
-def test_validation_probabilities_are_cached_by_checkpoint_bytes_and_faces(tmp_path, monkeypatch):
+def test_validation_probabilities_are_cached_by_network_and_faces(tmp_path, monkeypatch):
     from test_readme_numbers import _script
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
     v = _script("validate_classifier")
     _network(tmp_path / "a.pt", 1)
     clf, faces = load_classifier(tmp_path / "a.pt"), _faces(5)
-    plain, mirror = v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")
+    plain, mirror = v.probabilities(clf, faces, "faces1")
     assert np.allclose(plain, predict_proba(clf.model, faces, 48)) and np.allclose((plain + mirror) / 2,
                                                                                    predict_proba(clf.model, faces, 48, flip=True), atol=1e-5)
     scored = []
     monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
-    again = v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")
+    again = v.probabilities(clf, faces, "faces1")
     assert not scored and np.array_equal(again[0], plain)  # read from the cache
-    v.probabilities(tmp_path / "a.pt", clf, faces, "faces2")  # other validation faces: scored
+    v.probabilities(clf, faces, "faces2")  # other validation faces: scored
     assert len(scored) == 2
     (cache,) = [p for p in (tmp_path / "cache" / "validation").iterdir() if "faces1" in p.name]
-    cache.write_bytes(b"damaged")
-    assert np.allclose(v.probabilities(tmp_path / "a.pt", clf, faces, "faces1")[0], plain) and len(scored) == 4
+    cache.write_bytes(cache.read_bytes()[:100])  # a file cut short (a full disk, a killed run)
+    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and len(scored) == 4
+    np.savez(cache, plain=np.full_like(plain, np.nan), mirror=mirror)  # damaged numbers: scored again
+    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and len(scored) == 6
+    monkeypatch.setattr("emolib.faces.remembered.CODE", "changed")  # other code: scored again
+    v.probabilities(clf, faces, "faces1")
+    assert len(scored) == 8
 
 
 def test_an_ensembles_validation_probabilities_reuse_its_networks_scored_alone(tmp_path, monkeypatch):
-    """Each network is cached by its weights: an ensemble of networks already scored alone scores nothing new, and
-    reads what its Ensemble module computes (the mean of its networks' probabilities)."""
+    """Each network is cached by itself (weights, architecture, input size): an ensemble of networks already scored
+    alone scores nothing new, and reads exactly what its Ensemble module computes."""
     from test_readme_numbers import _script
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
@@ -169,42 +174,45 @@ def test_an_ensembles_validation_probabilities_reuse_its_networks_scored_alone(t
     combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt")
     faces = _faces(5)
     for name in ("a.pt", "b.pt"):
-        v.probabilities(tmp_path / name, load_classifier(tmp_path / name), faces, "faces1")
+        v.probabilities(load_classifier(tmp_path / name), faces, "faces1")
     scored = []
     monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
     ab = load_classifier(tmp_path / "ab.pt")
-    plain, mirror = v.probabilities(tmp_path / "ab.pt", ab, faces, "faces1")
+    plain, mirror = v.probabilities(ab, faces, "faces1")
     assert not scored  # both networks were in the cache
-    assert np.allclose(plain, predict_proba(ab.model, faces, 48), atol=1e-6)
+    assert np.array_equal(plain, predict_proba(ab.model, faces, 48))  # bit for bit, as the ensemble reads them
     assert np.allclose((plain + mirror) / 2, predict_proba(ab.model, faces, 48, flip=True), atol=1e-6)
     assert len(list((tmp_path / "cache" / "validation").iterdir())) == 2  # one file per network, none per ensemble
+    from dataclasses import replace
+
+    v.probabilities(replace(ab, image_size=64), faces, "faces1")  # the same weights reading larger faces: scored
+    assert len(scored) == 4
 
 
-def test_probabilities_of_a_split_are_computed_once_per_checkpoint_and_faces(tmp_path, monkeypatch):
-    """emolib.faces.remembered.probabilities_of: what FaceClassifier.predict_proba gives (its view and prior), kept;
-    another checkpoint (even one differing only in its prior) or other faces are scored afresh."""
+def test_probabilities_of_a_split_are_computed_once_per_classifier_and_faces(tmp_path, monkeypatch):
+    """emolib.faces.remembered.probabilities_of: what FaceClassifier.predict_proba gives, kept; the same networks
+    with another decision prior or view, or other faces, are scored afresh."""
+    from dataclasses import replace
+
     from emolib.faces import classifier as fc
     from emolib.faces.datasets import FaceData
     from emolib.faces.remembered import probabilities_of
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
     _network(tmp_path / "a.pt", 1)
-    _network(tmp_path / "p.pt", 1)
-    ckpt = torch.load(tmp_path / "p.pt", weights_only=True)
-    ckpt["config"]["decision_prior"] = {"angry": 0.5}  # the same weights, another prior
-    torch.save(ckpt, tmp_path / "p.pt")
-    images = _faces(5)
+    clf, images = load_classifier(tmp_path / "a.pt"), _faces(5)
     data = FaceData(images, np.zeros(5, int), CLASSES, np.array(["test"] * 5), np.arange(5))
-    probs, fresh = probabilities_of(data, tmp_path / "a.pt")
-    assert fresh and np.allclose(probs, load_classifier(tmp_path / "a.pt").predict_proba(images))
+    probs, fresh = probabilities_of(data, clf)
+    assert fresh and np.allclose(probs, clf.predict_proba(images))
     calls = []
     monkeypatch.setattr(fc, "predict_proba", lambda *a, **k: calls.append(1) or predict_proba(*a, **k))
-    again, fresh = probabilities_of(data, tmp_path / "a.pt")
+    again, fresh = probabilities_of(data, clf)
     assert not fresh and not calls and np.array_equal(again, probs)
-    moved, fresh = probabilities_of(data, tmp_path / "p.pt")
+    moved, fresh = probabilities_of(data, replace(clf, decision_prior={"angry": 0.5}))
     assert fresh and moved[:, 0].mean() > probs[:, 0].mean()  # the prior counts
+    assert probabilities_of(data, replace(clf, flip_tta=True))[1]  # so does the view
     other = FaceData(images[::-1].copy(), np.zeros(5, int), CLASSES, np.array(["test"] * 5), np.arange(5))
-    assert probabilities_of(other, tmp_path / "a.pt")[1]
+    assert probabilities_of(other, clf)[1]
 
 
 def test_split_gives_back_each_network_as_training_wrote_it_with_its_report(tmp_path):

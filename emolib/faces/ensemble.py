@@ -37,8 +37,12 @@ class Ensemble(nn.Module):
         self.num_classes = members[0]._fc.out_features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = torch.stack([torch.softmax(m(x).float(), dim=1) for m in self.members]).mean(0)
-        return torch.log(mean.clamp_min(1e-12))
+        return self.average([torch.softmax(m(x).float(), dim=1) for m in self.members])
+
+    @staticmethod
+    def average(probabilities: list[torch.Tensor]) -> torch.Tensor:
+        """The output for the members' probabilities (scripts/validate_classifier.py averages cached ones with it)."""
+        return torch.log(torch.stack(probabilities).mean(0).clamp_min(1e-12))
 
 
 def member_checkpoint(path: Path) -> dict:

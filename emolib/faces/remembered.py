@@ -3,36 +3,49 @@
 Scoring FER2013's 7,178 test faces with the shipped classifier takes minutes on 2 CPU cores, and the same
 answer was needed twice in one test run (notebook 02 and the regression test in tests/test_faces.py), as the
 validation faces' answers were by scripts/validate_classifier.py for every candidate of every round (whose
-ensembles share networks). The probabilities are a function of three things only: the weights (a checkpoint's
-bytes, or one network's), the faces' pixels and the code that turns one into the other (with torch's version).
-`remembered` keeps them in data/cache/<folder>/ under a digest of all three, so a change to any of them is scored
-afresh, never read stale.
+ensembles share networks). The probabilities are a function of three things only: the networks as they read faces
+(weights, architecture, input size, and for a classifier its view and decision prior), the faces' pixels and the
+code that turns one into the other (with torch's version). `remembered` keeps them in data/cache/<folder>/ (one
+folder per kind of answer) under a digest of all three, so a change to any of them is scored afresh, never read
+stale. Delete data/cache (or point EMOLIB_CACHE elsewhere) to measure everything again.
 
-    probs, fresh = probabilities_of(test)   # the shipped classifier on FaceData: (n, classes), and whether scored now
+    probs, fresh = probabilities_of(test, clf)   # FaceData and a FaceClassifier: (n, classes), and whether scored now
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
-from ..config import cache_dir, checkpoints_dir, ensure_dir
+from .. import checkpoint
+from ..config import cache_dir, ensure_dir
+from ..errors import EmolibError
 from ..output import write_files
+from . import classifier, ensemble
+
+
+def _source_digest() -> str:
+    """The code that reads checkpoints, prepares faces, averages networks and keeps the answers, as imported now
+    (a file edited later in a running kernel does not change what runs: its digest must not change either)."""
+    digest = hashlib.sha256(torch.__version__.encode())
+    for module in (checkpoint, classifier, ensemble):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:8]
+
+
+CODE = _source_digest()
 
 
 def code_stamp() -> str:
-    """What else decides the probabilities: the code that reads checkpoints, prepares faces and averages networks,
-    and torch."""
-    import inspect
-
-    from .. import checkpoint
-    from . import classifier, ensemble
-
-    text = inspect.getsource(classifier) + inspect.getsource(ensemble) + inspect.getsource(checkpoint) + torch.__version__
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
+    """The digest of the code that decides the probabilities (taken when this module was imported)."""
+    return CODE
 
 
 def faces_digest(images: np.ndarray, rows: np.ndarray | None = None) -> str:
@@ -43,34 +56,36 @@ def faces_digest(images: np.ndarray, rows: np.ndarray | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def file_digest(path: str | Path) -> str:
-    """A checkpoint's bytes: its networks, its view and its decision prior."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
-def weights_digest(network: torch.nn.Module) -> str:
-    """One network's weights: the same network inside an ensemble checkpoint and alone in its own file agree."""
-    digest = hashlib.sha256()
+def network_digest(network: torch.nn.Module, image_size: int) -> str:
+    """A network as it reads faces: its weights, its architecture (its repr: layers, padding) and the size faces are
+    resized to. The same network inside an ensemble checkpoint and alone in its own file agree."""
+    digest = hashlib.sha256(f"{image_size}\n{network!r}".encode())
     for name, tensor in network.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
-def remembered(folder: str, weights: str, faces: str, shape: tuple[int, int],
+def classifier_digest(clf) -> str:
+    """A FaceClassifier as predict_proba uses it: its networks, classes, view and decision prior (as they are now)."""
+    extra = json.dumps([list(clf.classes), bool(clf.flip_tta), sorted(clf.decision_prior.items())])
+    return hashlib.sha256((network_digest(clf.model, clf.image_size) + extra).encode()).hexdigest()[:16]
+
+
+def remembered(folder: str, networks: str, faces: str, shape: tuple[int, int],
                compute: Callable[[], dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], bool]:
-    """compute()'s arrays (each of `shape`) for these weights (file_digest or weights_digest) and these faces
-    (faces_digest), read from the cache when an earlier run stored them, else computed and stored; and whether they
-    were computed now. A damaged or mis-shaped cache file is computed again and replaced."""
-    key = weights + "_" + faces + "_" + code_stamp()
-    cached = cache_dir() / folder / f"{key}.npz"
+    """compute()'s arrays (each of `shape`) for these networks (network_digest or classifier_digest) and these faces
+    (faces_digest), read from data/cache/<folder>/ when an earlier run stored them, else computed and stored; and
+    whether they were computed now. A damaged, mis-shaped or non-finite cache file is computed again and replaced;
+    a cache that cannot be written (a read-only folder, a full disk) only costs the next run the time again."""
+    cached = cache_dir() / folder / f"{networks}_{faces}_{code_stamp()}.npz"
     if cached.is_file():
         try:
             with np.load(cached) as z:
                 arrays = {name: z[name] for name in z.files}
-            if arrays and all(a.shape == shape for a in arrays.values()):
+            if arrays and all(a.shape == shape and np.isfinite(a).all() for a in arrays.values()):
                 return arrays, False
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass
     arrays = compute()
 
@@ -78,18 +93,17 @@ def remembered(folder: str, weights: str, faces: str, shape: tuple[int, int],
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
 
-    ensure_dir(cached.parent)
-    write_files([(cached, save)], force=True)
+    try:
+        ensure_dir(cached.parent)
+        write_files([(cached, save)], force=True)
+    except (EmolibError, OSError) as e:
+        warnings.warn(f"could not keep the probabilities in {cached.parent} ({e}): the next run scores them again")
     return arrays, True
 
 
-def probabilities_of(faces, checkpoint: str | Path | None = None) -> tuple[np.ndarray, bool]:
-    """A classifier's answers for FaceData (default: the shipped checkpoint), as FaceClassifier.predict_proba gives
-    them (its view, its decision prior), kept in data/cache/scored; and whether they were computed now."""
-    from .classifier import DEFAULT_CHECKPOINT, load_classifier
-
-    path = Path(checkpoint) if checkpoint is not None else checkpoints_dir() / DEFAULT_CHECKPOINT
-    clf = load_classifier(path)
-    arrays, fresh = remembered("scored", file_digest(path), faces_digest(faces.images, faces.rows), (len(faces), len(clf.classes)),
-                               lambda: {"probs": clf.predict_proba(faces.images)})
+def probabilities_of(faces, clf) -> tuple[np.ndarray, bool]:
+    """clf.predict_proba(faces.images) for FaceData, as the classifier is now (its view, its decision prior), kept in
+    data/cache/scored; and whether it was computed now."""
+    arrays, fresh = remembered("scored", classifier_digest(clf), faces_digest(faces.images, faces.rows),
+                               (len(faces), len(clf.classes)), lambda: {"probs": clf.predict_proba(faces.images)})
     return arrays["probs"], fresh
