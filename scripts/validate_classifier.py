@@ -67,8 +67,10 @@ def validate(path: Path, data) -> tuple[dict, dict]:
     clf = load_classifier(path)
     cfg, val, faces = validation_faces(path, clf, data)
     out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces, "labels": cfg.labels,
-           "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
+           "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch"),
+           **{k: getattr(cfg, k) for k in ("blur", "erase") if getattr(cfg, k)}}  # augmentation, if any
     if "members" in clf.metrics:  # an ensemble (scripts/ensemble_classifier.py): its networks, not the first one's settings
+        out = {k: v for k, v in out.items() if k not in ("blur", "erase")}
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
     out["networks"] = len(getattr(clf.model, "members", [clf.model]))  # one pass each per view
     right = {}
@@ -198,7 +200,7 @@ def table(rows: list[dict]) -> str:
             name += " (ensemble: " + " + ".join(r["members"]) + ")"
         else:
             name += f" ({r['labels']}{', votes ' + format(r['soft_weight'], 'g') if r['labels'] == 'ferplus_soft' else ''}, " \
-                    f"epoch {r['best_epoch']} of {r['epochs']})"
+                    + "".join(f"{k} {r[k]:g}, " for k in ("blur", "erase") if r.get(k)) + f"epoch {r['best_epoch']} of {r['epochs']})"
         for view in ("one_view", "mirrored"):
             v = r[view]
             over = "" if view in affordable_views(r) else " (over the budget)"

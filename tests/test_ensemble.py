@@ -120,8 +120,9 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
     assert v.affordable_views(trio) == ["one_view"] and v.better_view(trio) == "one_view"  # 6 passes: over the budget
     assert "abc.pt (one view): validation macro-F1 0.680 against the shipped model's 0.670 -> it replaces" in v.decision([single, trio])
     assert "which stays" in v.decision([single, _row("c.pt", 3, 0.67, 0.75)])  # a tie does not replace
-    table = v.table([dict(single, labels="fer2013", soft_weight=0.0, best_epoch=7, epochs=7, n=10,
-                          paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0}),
+    line = dict(single, labels="fer2013", soft_weight=0.0, best_epoch=7, epochs=7, n=10,
+                paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0})
+    table = v.table([line,
                      dict(trio, members=["a.pt", "b.pt", "c.pt"], n=10,
                           paired={"only_mirrored_right": 1, "only_one_view_right": 0, "sign_test_p": 1.0})])
     assert "| abc.pt (ensemble: a.pt + b.pt + c.pt) | mirrored (over the budget) | 0.700 |" in table
@@ -134,6 +135,10 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
     assert rows[1]["against_shipped"] == {"shipped_view": "mirrored", "view": "one_view", "only_shipped_right": 1,
                                           "only_candidate_right": 1, "sign_test_p": 1.0}
     assert "| shipped (fer2013, epoch 7 of 7) | mirrored | 0.670 |" in table
+    augmented = dict(pair, checkpoint="aug.pt", networks=1, labels="fer2013", soft_weight=1.0, blur=0.3, erase=0.3,
+                     best_epoch=6, epochs=7, n=10, paired={"only_mirrored_right": 0, "only_one_view_right": 0,
+                                                           "sign_test_p": 1.0})
+    assert "| aug.pt (fer2013, blur 0.3, erase 0.3, epoch 6 of 7) | one view | 0.680 |" in v.table([line, augmented])
 
 
 def test_validation_probabilities_are_cached_by_network_and_faces(tmp_path, monkeypatch):
