@@ -281,3 +281,36 @@ def test_the_readme_round_8_table_is_its_validation_json_and_its_verdict_kept_th
         f"{f['recall']['angry']:.2f} against {s['recall']['angry']:.2f}; both before the prior, with which the shipped " \
         f"classifier reads {with_prior:.3f}), and face by face {a['only_candidate_right']} " \
         f"against {a['only_shipped_right']} (sign test p = {a['sign_test_p']:.2f})" in README_PROSE
+
+
+def test_the_readme_round_9_table_is_its_validation_json_and_its_verdict_is_the_rules():
+    """Round 9: a network of another recipe (round 1's settings with blur and erasing), in the place of each of the
+    three and beside them, against the shipped three on the same validation faces; the README's verdict is the rule's."""
+    v = _script("validate_classifier")
+    rows = _stored("02_validation_round9.json")
+    assert v.table(rows) in README, "rerun scripts/validate_classifier.py runs/face_classifier_round9.pt " \
+        "runs/ensemble_round9_*.pt --write 02_validation_round9.json (README, round 9)"
+    shipped, alone, *ensembles = rows
+    main = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
+    assert shipped["members"] == _shipped_checkpoint()["metrics"]["members"]  # the line is the networks that ship
+    assert shipped["one_view"] == main["face_classifier.pt"]["one_view"]  # scored as in the main table
+    new = Path(alone["checkpoint"]).name
+    assert (alone["labels"], alone["blur"], alone["erase"], alone["epochs"]) == ("fer2013", 0.3, 0.3, 7)
+    three = shipped["members"]
+    expected = [sorted(set(three) - {m} | {new}) for m in three] + [sorted(three + [new])]
+    assert sorted(sorted(e["members"]) for e in ensembles) == sorted(expected)  # in each one's place, and beside them
+    assert all(v.affordable_views(e) == ["one_view"] for e in ensembles)  # mirrored is over the budget for all
+    best = max(ensembles, key=lambda r: r["one_view"]["macro_f1"])
+    line = shipped[v.better_view(shipped)]["macro_f1"]
+    verdict = v.decision(rows)
+    assert (best["one_view"]["macro_f1"] > line) == ("replaces" in verdict)
+    f, s, a = best["one_view"], shipped["one_view"], best["against_shipped"]
+    assert best["networks"] == 4  # the four: the only candidate that beat the line
+    assert f"score **{f['macro_f1']:.3f}** against {s['macro_f1']:.3f}: by the rule they **replace** the shipped three" \
+        in README_PROSE
+    assert f"face by face {a['only_candidate_right']} against {a['only_shipped_right']} (sign test p = " \
+        f"{a['sign_test_p']:.2f})" in README_PROSE
+    alone_f1 = alone["one_view"]["macro_f1"]
+    assert all(alone_f1 < main[m]["one_view"]["macro_f1"] for m in three)  # "below every network that ships"
+    assert f"Until then the shipped classifier is round 7's, unchanged, and no test figure of the four has been read" \
+        in README_PROSE
