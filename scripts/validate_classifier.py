@@ -21,9 +21,9 @@ ensemble of two networks, mirrored; a view over the budget is marked in the tabl
 scripts/ensemble_classifier.py. Each network's probabilities are cached (data/cache/validation, keyed by the
 network, the faces' pixels and the code that reads them: emolib.faces.remembered), so a network is scored once,
 whether alone, in any candidate ensemble or shipped unchanged. Each candidate's better view is also compared
-with the shipped model's, face by face (a sign test on accuracy). Every row scores networks as they are: a decision prior stored in a checkpoint
-(scripts/choose_prior.py, applied after the networks by FaceClassifier.predict_proba) is left out, so the rounds
-compare networks, not priors.
+with the shipped model's, face by face (a sign test on accuracy). Every row scores networks as they are: a
+decision prior stored in a checkpoint (scripts/choose_prior.py, applied after the networks by
+FaceClassifier.predict_proba) is left out, so the rounds compare networks, not priors.
 """
 from __future__ import annotations
 
@@ -67,11 +67,11 @@ def validate(path: Path, data) -> tuple[dict, dict]:
     clf = load_classifier(path)
     cfg, val, faces = validation_faces(path, clf, data)
     out = {"checkpoint": _name(path), "n": len(val), "validation_faces": faces, "labels": cfg.labels,
-           "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch"),
-           **{k: getattr(cfg, k) for k in ("blur", "erase") if getattr(cfg, k)}}  # augmentation, if any
+           "soft_weight": cfg.soft_weight, "epochs": cfg.epochs, "best_epoch": clf.metrics.get("best_epoch")}
     if "members" in clf.metrics:  # an ensemble (scripts/ensemble_classifier.py): its networks, not the first one's settings
-        out = {k: v for k, v in out.items() if k not in ("blur", "erase")}
         out = dict(out, members=clf.metrics["members"], labels=None, soft_weight=None, epochs=None, best_epoch=None)
+    else:
+        out.update({k: getattr(cfg, k) for k in ("blur", "erase") if getattr(cfg, k)})  # its augmentation, if any
     out["networks"] = len(getattr(clf.model, "members", [clf.model]))  # one pass each per view
     right = {}
     plain, mirror = probabilities(clf, val.images, out["validation_faces"])
