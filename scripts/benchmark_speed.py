@@ -1,6 +1,6 @@
 """How fast each stage runs on this machine: the timings the README quotes (tests never assert a time).
 
-    python scripts/benchmark_speed.py [--repeats 10] [--write]
+    python scripts/benchmark_speed.py [--repeats 10] [--against CHECKPOINT.pt] [--write]
 
 Warm figures are medians over --repeats calls after one call has loaded everything (as in the notebook demo):
 - face classification, batched (256 faces, passed INFERENCE_BATCH at a time), per face, with and without
@@ -10,6 +10,9 @@ Warm figures are medians over --repeats calls after one call has loaded everythi
 - a whole image-to-MIDI call on the sample face (detection, classification, 16 bars, MIDI);
 - cold: `python -m emolib compose --image <sample face>` in a fresh process.
 Each figure also has its minimum and maximum; on a busy machine the maximum grows, the median much less.
+--against CHECKPOINT.pt times another face classifier (one view) in turn with the shipped one's one view, and the
+ratio of their times pair by pair: a machine running slower than usual moves both alike, so the ratio carries
+to another day's figures (round 9 timed its four networks against round 7's three this way).
 --write saves figures/speed.json; the README shows table() of it (a test checks).
 """
 from __future__ import annotations
@@ -76,6 +79,11 @@ def table(out: dict) -> str:
     mark = {view: " (as shipped)" if shipped is not None and shipped == view else "" for view in (False, True)}
     rows = [(f"{what}, one view{mark[False]}", t("face_ms_per_face", "ms", digits=2)),
             (f"... with mirrored-face averaging{mark[True]}", t("face_ms_per_face_flip", "ms", digits=2))]
+    if "face_ms_per_face_against" in out:
+        rows += [(f"... one view, the shipped classifier's time over {out['against']}'s "
+                  f"({out['against_networks']} networks), timed in turn",
+                  f"{out['against_ratio']['median']:.2f}x (min {out['against_ratio']['min']:.2f}, max "
+                  f"{out['against_ratio']['max']:.2f}; {out['face_ms_per_face_against']['median']:.2f} ms per face for it)")]
     rows += [(f"16 bars from the {k.split('_')[0]} (compose's defaults, warm)", t(k)) for k in out
              if k.endswith("_seconds_per_16_bars")]
     rows += [(f"rendering a happy 16-bar piece ({out['render_happy_16_bars_audio_seconds']} s of audio) to sound",
@@ -100,6 +108,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=10, help="calls timed per row (at least 1)")
+    ap.add_argument("--against", type=Path, metavar="CHECKPOINT.pt",
+                    help="also time this face classifier (one view) in turn with the shipped one, and their ratio")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     if args.repeats < 1:
@@ -115,6 +125,19 @@ def main() -> None:
                      for flip in (False, True)}, args.repeats)  # the two views take turns
     for flip, t in views.items():
         out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
+    if args.against:
+        other = load_classifier(args.against)
+        pairs = {"shipped": [], "other": []}
+        for round_ in range(args.repeats + 1):  # in turn, after a warm-up round that is not counted
+            for key, model in (("shipped", clf), ("other", other)):
+                start = time.perf_counter()
+                predict_proba(model.model, faces, model.image_size)
+                if round_:
+                    pairs[key].append(time.perf_counter() - start)
+        out["against"] = args.against.name
+        out["against_networks"] = len(getattr(other.model, "members", [other.model]))
+        out["face_ms_per_face_against"] = {k: round(1000 * v / len(faces), 2) for k, v in _stats(pairs["other"]).items()}
+        out["against_ratio"] = _stats([a / b for a, b in zip(pairs["shipped"], pairs["other"])])
     out["sweep_repeats"] = SWEEP_REPEATS
     out["face_ms_per_face_by_batch"] = {  # why predict_proba passes INFERENCE_BATCH faces at a time: one view
         str(b): round(1000 * seconds / len(faces), 2) for b, seconds in batch_sweep(clf, faces).items()}
