@@ -264,3 +264,47 @@ def test_the_ensemble_scripts_refuse_muddled_arguments_in_one_line_before_readin
                          env={**os.environ, "EMOLIB_DATA": str(tmp_path / "none")})
     assert run.returncode == 2 and said in " ".join(run.stderr.split()) and "Traceback" not in run.stderr
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_networks_kept_beside_the_ensemble_read_as_the_ensemble_and_are_checked(tmp_path):
+    """combine(beside=True) keeps each network in a file of its own (a checkpoint as training writes one) named with
+    its SHA-256 in the ensemble: the same answers as one file, split works on it, a swapped or missing file is one
+    clear error."""
+    import shutil
+
+    _network(tmp_path / "a.pt", 1)
+    _network(tmp_path / "b.pt", 2, labels="ferplus_soft", epochs=10)
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "one.pt")
+    combine([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "ab.pt", beside=True)
+    ck = torch.load(tmp_path / "ab.pt", weights_only=True)
+    assert all("state_dict" not in m and m["file"] == f"ab/{m['name']}" for m in ck["members"])
+    assert (tmp_path / "ab.pt").stat().st_size < 20_000 < (tmp_path / "ab" / "a.pt").stat().st_size
+    assert load_classifier(tmp_path / "ab" / "a.pt").config == load_classifier(tmp_path / "a.pt").config  # a network's checkpoint
+    faces = _faces()
+    assert np.array_equal(load_classifier(tmp_path / "ab.pt").predict_proba(faces),
+                          load_classifier(tmp_path / "one.pt").predict_proba(faces))
+    written = split(tmp_path / "ab.pt", tmp_path / "out")
+    assert [p.name for p in written] == ["a.pt", "b.pt"]
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(tmp_path / "ab.pt", moved / "ab.pt")
+    with pytest.raises(EmolibError, match="ab/a.pt cannot be read") as err:  # the folder left behind
+        load_classifier(moved / "ab.pt")
+    assert "\n" not in str(err.value)
+    shutil.copytree(tmp_path / "ab", moved / "ab")
+    shutil.copy(tmp_path / "b.pt", moved / "ab" / "a.pt")  # another network in a's place
+    with pytest.raises(EmolibError, match="not the one it was combined with"):
+        load_classifier(moved / "ab.pt")
+    ck["members"][0]["file"] = "../a.pt"
+    torch.save(ck, tmp_path / "bad.pt")
+    with pytest.raises(EmolibError, match="not named as a file beside it"):
+        load_classifier(tmp_path / "bad.pt")
+
+
+def test_no_shipped_file_is_over_20_mib():
+    """A repository file may take at most 20 MiB (the shipped four networks keep their weights in files of their own)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    big = [p.relative_to(root) for p in (root / "emolib").rglob("*") if p.is_file() and p.stat().st_size > 20 * 2**20]
+    assert not big, big

@@ -7,10 +7,15 @@ networks of one view each cost what one network costs with the mirrored face (th
 ``Ensemble`` is an ``nn.Module`` whose output is the log of the members' mean probabilities, so everything
 that takes ``softmax(model(x))`` or ``model(x).argmax(1)`` (``predict_proba``, the notebooks) reads the
 average without knowing there are several networks. ``combine`` writes one checkpoint holding every
-member, refusing members that could not have been compared on the same validation faces.
+member, refusing members that could not have been compared on the same validation faces. With ``beside=True``
+each network's weights go to a file of their own in a folder named after the checkpoint (each file a single-network
+checkpoint, as training writes one), and the checkpoint keeps each file's name and SHA-256: the shipped four
+networks would make one file of 26 MiB, over the 20 MiB a file in the repository may take.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -53,10 +58,11 @@ def member_checkpoint(path: Path) -> dict:
     return ckpt
 
 
-def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool = False) -> Path:
+def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool = False, beside: bool = False) -> Path:
     """Write one checkpoint holding every network in paths (and a .json report beside it with each member's
     training report, when it has one). flip_tta: also average each face with its mirror (one more pass per
-    network)."""
+    network). beside: each network's weights in a file of their own, out's folder/<out's stem>/<its name>, named in
+    the checkpoint with their SHA-256 (for a checkpoint that would be too large as one file)."""
     from ..output import write_files
 
     paths = [Path(p) for p in paths]
@@ -78,15 +84,50 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
                for p, c in zip(paths, ckpts)]
     ckpt = {"members": members, "classes": list(ckpts[0]["classes"]), "config": config,
             "metrics": {"members": [p.name for p in paths]}}
+    out = Path(out)
+    files = []
+    if beside:  # each network a checkpoint of its own, as split writes it; the ensemble names it and its digest
+        for m in members:
+            data = _saved({"state_dict": m.pop("state_dict"), "classes": ckpt["classes"], "config": m["config"],
+                           "metrics": m["metrics"]})
+            m["file"], m["sha256"] = f"{out.stem}/{m['name']}", hashlib.sha256(data).hexdigest()
+            files.append((out.parent / m["file"], lambda tmp, data=data: Path(tmp).write_bytes(data)))
+        (out.parent / out.stem).mkdir(parents=True, exist_ok=True)
     reports = [_report(p) for p in paths]
     report = {"provenance": "ensemble of " + " + ".join(p.name for p in paths) + " (scripts/ensemble_classifier.py)",
               "members": [dict(r, name=p.name, **{k: c["config"].get(k) for k in SHOWN})
                           for p, c, r in zip(paths, ckpts, reports)]}
-    out = Path(out)
-    write_files([(out, lambda tmp: torch.save(ckpt, tmp)),
-                 (out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1)))],
+    write_files(files + [(out, lambda tmp: torch.save(ckpt, tmp)),
+                         (out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1)))],
                 force=force, inputs=paths)
     return out
+
+
+def _saved(obj) -> bytes:
+    """What torch.save writes for obj."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def weights(m: dict, path: Path):
+    """A member's weights: in the ensemble's file, or in the file beside it that the member names (combine's
+    beside=True), checked against the SHA-256 the ensemble keeps for it."""
+    if "file" not in m:
+        return m.get("state_dict")
+    name = m["file"]
+    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or not isinstance(m.get("sha256"), str):
+        raise EmolibError(f"{path}: a member network's file is not named as a file beside it; the file is damaged")
+    file = path.parent / name
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise EmolibError(f"{path}: its network {name} cannot be read ({e.strerror or e})",
+                          "keep the checkpoint's folder of networks beside it, or reinstall emolib") from None
+    if hashlib.sha256(data).hexdigest() != m["sha256"]:
+        raise EmolibError(f"{path}: its network {name} is not the one it was combined with (another file, or damaged)",
+                          "reinstall emolib, or combine the networks again with scripts/ensemble_classifier.py")
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)["state_dict"]  # the bytes combine wrote
 
 
 def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
@@ -99,8 +140,8 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
     path, out_dir = Path(path), Path(out_dir)
     ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
     members = ckpt.get("members")
-    if not isinstance(members, list) or not all(isinstance(m, dict) and {"name", "state_dict", "config"} <= set(m)
-                                                for m in members):
+    if not isinstance(members, list) or not all(isinstance(m, dict) and {"name", "config"} <= set(m)
+                                                and ({"state_dict", "file"} & set(m)) for m in members):
         raise EmolibError(f"{path} is not an ensemble checkpoint (it holds no list of networks)",
                           "split a checkpoint written by scripts/ensemble_classifier.py")
     names = [Path(str(m["name"])).name for m in members]
@@ -112,7 +153,7 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
         reports = {}  # no report beside it: the networks are written without theirs
     files = []
     for name, m in zip(names, members):
-        one = {"state_dict": m["state_dict"], "classes": ckpt["classes"], "config": m["config"],
+        one = {"state_dict": weights(m, path), "classes": ckpt["classes"], "config": m["config"],
                "metrics": m.get("metrics", {})}
         files.append((out_dir / name, lambda tmp, one=one: torch.save(one, tmp)))
         report = {k: v for k, v in reports.get(m["name"], {}).items() if k not in ("name", *SHOWN)}
@@ -164,5 +205,5 @@ def build(ckpt: dict, path: Path, build_network) -> nn.Module:
         cfg = m.get("config")
         if not isinstance(cfg, dict) or cfg.get("image_size") != ckpt["config"].get("image_size"):
             raise EmolibError(f"{path}: a member network reads another image size than the ensemble; the file is damaged")
-        nets.append(build_network(m.get("state_dict"), cfg))
+        nets.append(build_network(weights(m, path), cfg))
     return Ensemble(nets)
