@@ -63,6 +63,24 @@ def test_the_readme_speed_table_is_speed_json_and_timed_the_shipped_classifier()
         "the shipped classifier changed since speed.json was written: rerun scripts/benchmark_speed.py --write"
 
 
+def test_the_readme_speed_prose_sets_the_four_against_round_7s_three_in_turn():
+    """The Speed section's comparison: round 7's three, timed in turn with the four (benchmark_speed --against), and
+    round 7's own table (figures/speed_round7.json, which timed the three as shipped then); the projection is their
+    product, as printed."""
+    now, then = _stored("speed.json"), _stored("speed_round7.json")
+    assert now["against"] == "ensemble_long_round1_round2_long.pt" and now["against_networks"] == then["face_networks"] == 3
+    assert now["face_networks"] == 4 and not then["face_flip_tta"]
+    r, t3 = now["against_ratio"]["median"], then["face_ms_per_face"]["median"]
+    assert 1 < r < 4 / 3 + 0.25  # four passes against three: a little under or over 4/3, never less than the three
+    assert f"rendered the happy piece in {then['render_happy_16_bars_seconds']['median']:.3f} s then and " \
+        f"{now['render_happy_16_bars_seconds']['median']:.3f} s now" in README_PROSE
+    assert f"round 7's three took {t3:.2f} ms per face then and {now['face_ms_per_face_against']['median']:.2f} ms now" in README_PROSE
+    assert f"The ratio of the two, {r:.2f} with them taking turns" in README_PROSE
+    assert f"the four would take about {t3:.2f} × {r:.2f} = {t3 * r:.1f} ms per face" in README_PROSE
+    verdict = "inside" if t3 * r <= 20 else "over"
+    assert f"{t3 * r:.1f} ms per face, {verdict} the budget" in README_PROSE
+
+
 def test_the_readme_sample_face_figures_are_the_classifier_json():
     stored = _shipped_report()["benchmark"]["samples"]
     line = _script("benchmark_classifier").samples_line(stored)
@@ -155,7 +173,9 @@ def test_the_readme_figures_of_round_1s_network_alone_are_its_own_benchmark():
     ("02_round5_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2.pt"], False,
      "round-5 three"),
     ("02_round6_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"],
-     False, "round-6 three, without the prior,")])
+     False, "round-6 three, without the prior,"),
+    ("02_round7_three.json", ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"],
+     False, "round-7 three, with the prior,")])
 def test_the_readme_figures_of_an_earlier_shipped_ensemble_are_its_own_benchmark(name, members, flip, round_):
     """Each ensemble shipped before the current classifier was scored on the test split once it was chosen; its
     report is kept in figures/ and the README quotes it."""
@@ -194,14 +214,17 @@ def test_the_readme_round_5_test_figures_are_round_5s_benchmark_against_round_4s
 
 def test_the_readme_round_6_figures_are_the_validation_json_and_round_6s_benchmark_against_round_5s():
     """Round 6: the shipped three against round 5's on validation (the table's first and last rows, and the last
-    line under it), then on the test split (before round 7's prior) against round 5's stored benchmark."""
-    rows = _stored("02_validation.json")
+    line under it, in the table as it stood while they shipped: figures/02_round7_validation.json), then on the test
+    split (before round 7's prior) against round 5's stored benchmark; the main table's row of the three is the same."""
+    rows = _stored("02_round7_validation.json")
     shipped, before = rows[0], {Path(r["checkpoint"]).name: r for r in rows}["ensemble_long_round1_round2.pt"]
     assert shipped["members"] == ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"]
+    now_row = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}["ensemble_long_round1_round2_long.pt"]
+    assert (now_row["one_view"], now_row["mirrored"]) == (shipped["one_view"], shipped["mirrored"])  # scored alike
     a = before["against_shipped"]
     assert f"the three with it **{shipped['one_view']['macro_f1']:.3f}** (accuracy {shipped['one_view']['accuracy']:.3f}, " \
         f"happy/sad/angry {shipped['one_view']['happy_sad_angry']:.3f}, angry recall " \
-        f"{shipped['one_view']['recall']['angry']:.2f}; the first rows)" in README_PROSE
+        f"{shipped['one_view']['recall']['angry']:.2f}; the `ensemble_long_round1_round2_long.pt` rows)" in README_PROSE
     assert f"face by face the new three read {a['only_shipped_right']} validation faces right that round 5's three miss " \
         f"and miss {a['only_candidate_right']} that they read right (sign test p = {a['sign_test_p']:.2f}" in README_PROSE
     bc = _script("benchmark_classifier")
@@ -218,25 +241,32 @@ def test_the_readme_round_6_figures_are_the_validation_json_and_round_6s_benchma
         f"{bc.needed(0.75, angry['support'])})" in README_PROSE
 
 
-def test_the_readme_round_7_prior_is_the_prior_json_the_rules_pick_and_the_shipped_checkpoints():
-    """Round 7: the grid table is choose_prior's, its pick is the rule's on the stored grid, the shipped checkpoint
-    applies that prior and its test figures were measured with it; the README's figures and margins are counted."""
+ROUND7_THREE = ["face_classifier_long.pt", "face_classifier_round1.pt", "face_classifier_round2_long.pt"]  # shipped, rounds 6-7
+
+
+def _faces(n: int) -> str:
+    return f"{n} face" + ("" if n == 1 else "s")
+
+
+def test_the_readme_round_7_prior_is_its_prior_json_and_the_rules_pick():
+    """Round 7: the grid table is choose_prior's for round 7's three (kept as figures/02_round7_prior.json when round 9
+    reran it), its pick is the rule's on the stored grid, and round 7's test figures (figures/02_round7_three.json)
+    were measured with that prior; the README's figures are counted."""
     cp = _script("choose_prior")
-    prior = _stored("02_prior.json")
-    assert cp.table(prior) in README, "rerun scripts/choose_prior.py --write and paste its table"
+    prior = _stored("02_round7_prior.json")
+    assert cp.table(prior) in README, "round 7's table is choose_prior's table of figures/02_round7_prior.json"
     pick = cp.choose(prior["grid"])
-    assert prior["pick"] == (None if pick is None else pick["b"])  # the stored pick is the rule's
-    shipped = _shipped_checkpoint()
-    assert prior["members"] == shipped["metrics"]["members"]  # chosen for the networks that ship,
-    assert prior["view"] == ("mirrored" if shipped["config"]["flip_tta"] else "one_view")  # in the view they read,
-    assert prior["validation_faces"] == _stored("02_validation.json")[0]["validation_faces"]  # on the same faces
-    b0 = _stored("02_validation.json")[0][prior["view"]]
+    assert pick is not None and prior["pick"] == pick["b"]  # the stored pick is the rule's
+    report = _stored("02_round7_three.json")
+    assert prior["members"] == [m["name"] for m in report["members"]] == ROUND7_THREE  # chosen for the three,
+    assert prior["view"] == "one_view" and not report["benchmark"]["flip_tta"]  # in the view they read,
+    rows = _stored("02_round7_validation.json")
+    assert prior["validation_faces"] == rows[0]["validation_faces"] and rows[0]["members"] == ROUND7_THREE  # on the same faces
+    b0 = rows[0]["one_view"]
     assert prior["grid"][0]["accuracy"] == b0["accuracy"] and prior["grid"][0]["macro_f1"] == b0["macro_f1"]  # b = 0: the table's row
-    stored = shipped["config"].get("decision_prior", {})
-    assert stored == ({} if pick is None else {prior["towards"]: pick["b"]})
     bc = _script("benchmark_classifier")
-    now, before = _shipped_report()["benchmark"], _stored("02_round6_three.json")["benchmark"]
-    assert now["decision_prior"] == stored  # the test figures are the classifier's as shipped, prior included
+    now, before = report["benchmark"], _stored("02_round6_three.json")["benchmark"]
+    assert now["decision_prior"] == {prior["towards"]: pick["b"]}  # the test figures were measured with the prior
     h = now["happy_sad_angry"]
     angry = h["per_class"]["angry"]
     found = bc.recognised(h, "angry")
@@ -245,14 +275,6 @@ def test_the_readme_round_7_prior_is_the_prior_json_the_rules_pick_and_the_shipp
     (a7, b7), (a3, b3) = ([bc.right(b[k]) for b in (now, before)] for k in ("all", "happy_sad_angry"))
     assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a7:,} faces, {b7 - a7} fewer than without)" in README_PROSE
     assert f"**{100 * h['accuracy']:.1f} %** happy/sad/angry ({a3:,}, {b3 - a3} fewer" in README_PROSE
-
-    def faces(n: int) -> str:
-        return f"{n} face" + ("" if n == 1 else "s")
-
-    d7, d3, da = a7 - bc.needed(0.70, now["all"]["n"]), a3 - bc.needed(0.86, h["n"]), found - need
-    assert (f"Seven classes {'reach' if d7 >= 0 else 'miss'} the 0.70 target by {faces(abs(d7))}, happy/sad/angry "
-            f"{'meets' if d3 >= 0 else 'misses'} 0.86 by {faces(abs(d3))}, and angry {'meets' if da >= 0 else 'misses'} "
-            f"the 0.75 recall floor by {abs(da)}") in README_PROSE
 
 
 def test_the_readme_round_8_table_is_its_validation_json_and_its_verdict_kept_the_shipped_networks():
@@ -264,8 +286,8 @@ def test_the_readme_round_8_table_is_its_validation_json_and_its_verdict_kept_th
         "runs/ensemble_four.pt --write 02_validation_round8.json"
     shipped, round2, four = rows
     main = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
-    assert shipped["members"] == _shipped_checkpoint()["metrics"]["members"]  # the line is the networks that ship
-    assert shipped["one_view"] == main["face_classifier.pt"]["one_view"]  # scored as in the main table
+    assert shipped["members"] == ROUND7_THREE  # the line was the networks then shipped (round 7's)
+    assert shipped["one_view"] == main["ensemble_long_round1_round2_long.pt"]["one_view"]  # scored as in the main table
     recovered = {k: round2[k] for k in ("n", "validation_faces", "one_view", "mirrored", "paired")}
     assert recovered == {k: main["face_classifier_round2.pt"][k] for k in recovered}  # round 2's network, face for face
     assert four["members"] == sorted(shipped["members"] + ["face_classifier_round2.pt"])  # the three and round 2's
@@ -274,11 +296,11 @@ def test_the_readme_round_8_table_is_its_validation_json_and_its_verdict_kept_th
     f, s, a = four["one_view"], shipped["one_view"], four["against_shipped"]
     assert f"if their validation macro-F1 beats theirs ({s['macro_f1']:.3f}, before the prior)" in README_PROSE
     assert f"The four score **{f['macro_f1']:.3f}** against {s['macro_f1']:.3f}: the shipped networks **stay**" in README_PROSE
-    prior = _stored("02_prior.json")
+    prior = _stored("02_round7_prior.json")
     with_prior = next(r for r in prior["grid"] if r["b"] == prior["pick"])["recall"]["angry"]
-    assert f"both before the prior, with which the shipped classifier reads {with_prior:.3f})" in README_PROSE
+    assert f"both before the prior, with which round 7's classifier reads {with_prior:.3f})" in README_PROSE
     assert f"(happy/sad/angry {f['happy_sad_angry']:.3f} against {s['happy_sad_angry']:.3f}, angry recall " \
-        f"{f['recall']['angry']:.2f} against {s['recall']['angry']:.2f}; both before the prior, with which the shipped " \
+        f"{f['recall']['angry']:.2f} against {s['recall']['angry']:.2f}; both before the prior, with which round 7's " \
         f"classifier reads {with_prior:.3f}), and face by face {a['only_candidate_right']} " \
         f"against {a['only_shipped_right']} (sign test p = {a['sign_test_p']:.2f})" in README_PROSE
 
@@ -292,8 +314,8 @@ def test_the_readme_round_9_table_is_its_validation_json_and_its_verdict_is_the_
         "runs/ensemble_round9_*.pt --write 02_validation_round9.json (README, round 9)"
     shipped, alone, *ensembles = rows
     main = {Path(r["checkpoint"]).name: r for r in _stored("02_validation.json")}
-    assert shipped["members"] == _shipped_checkpoint()["metrics"]["members"]  # the line is the networks that ship
-    assert shipped["one_view"] == main["face_classifier.pt"]["one_view"]  # scored as in the main table
+    assert shipped["members"] == ROUND7_THREE  # the line was the networks then shipped (round 7's)
+    assert shipped["one_view"] == main["ensemble_long_round1_round2_long.pt"]["one_view"]  # scored as in the main table
     new = Path(alone["checkpoint"]).name
     assert (alone["labels"], alone["blur"], alone["erase"], alone["epochs"]) == ("fer2013", 0.3, 0.3, 7)
     three = shipped["members"]
@@ -312,5 +334,53 @@ def test_the_readme_round_9_table_is_its_validation_json_and_its_verdict_is_the_
         f"{a['sign_test_p']:.2f})" in README_PROSE
     alone_f1 = alone["one_view"]["macro_f1"]
     assert all(alone_f1 < main[m]["one_view"]["macro_f1"] for m in three)  # "below every network that ships"
-    assert f"Until then the shipped classifier is round 7's, unchanged, and no test figure of the four has been read" \
-        in README_PROSE
+    assert alone["one_view"] == main[new]["one_view"]  # the new network reads as in the main table
+
+
+def test_the_readme_round_9_landing_is_the_shipped_checkpoint_its_prior_json_and_its_benchmark():
+    """Round 9 landed: the four of round 9's table ship in the view the main table chose, choose_prior's rule rerun for
+    them picked no prior (figures/02_prior.json), and the test figures, read once, are the shipped report's; the
+    README's counts against round 7's classifier and its margins to the targets are counted."""
+    shipped = _shipped_checkpoint()
+    four = next(r for r in _stored("02_validation_round9.json") if r["networks"] == 4)
+    main = _stored("02_validation.json")
+    assert sorted(shipped["metrics"]["members"]) == sorted(four["members"]) == sorted(ROUND7_THREE + ["face_classifier_round9.pt"])
+    assert main[0]["members"] == shipped["metrics"]["members"] and main[0]["one_view"] == four["one_view"]  # the same scores
+    assert not shipped["config"]["flip_tta"]
+    cp = _script("choose_prior")
+    prior = _stored("02_prior.json")
+    assert cp.table(prior) in README, "rerun scripts/choose_prior.py --write and paste its table (README, round 9)"
+    assert prior["members"] == shipped["metrics"]["members"] and prior["view"] == "one_view"
+    assert prior["validation_faces"] == main[0]["validation_faces"]
+    assert prior["grid"][0]["macro_f1"] == main[0]["one_view"]["macro_f1"]  # b = 0: the main table's first row
+    assert cp.choose(prior["grid"]) is None and prior["pick"] is None  # the rule picks no prior,
+    assert shipped["config"].get("decision_prior", {}) == {}  # so none ships
+    base, b10 = prior["grid"][0], next(r for r in prior["grid"] if r["b"] == 0.1)
+    assert f"(angry's, {base['recall']['angry']:.3f}) by 0.01" in README_PROSE
+    assert f"b = 0.10, which would reach {b10['recall']['angry']:.3f}, costs macro-F1 " \
+        f"{base['macro_f1'] - b10['macro_f1']:.4f}, just over the 0.005 tolerance" in README_PROSE
+    assert not cp.admissible(b10, base) and base["macro_f1"] - b10["macro_f1"] > prior["tolerance"]
+    bc = _script("benchmark_classifier")
+    now, before = _shipped_report()["benchmark"], _stored("02_round7_three.json")["benchmark"]
+    assert now["decision_prior"] == {} and now["flip_tta"] is False  # measured as shipped
+    h = now["happy_sad_angry"]
+    angry = h["per_class"]["angry"]
+    (a7, b7), (a3, b3), (aa, ba) = ([bc.right(b["all"]) for b in (now, before)],
+                                    [bc.right(b["happy_sad_angry"]) for b in (now, before)],
+                                    [bc.recognised(b["happy_sad_angry"], "angry") for b in (now, before)])
+    need7, need3, needa = bc.needed(0.70, now["all"]["n"]), bc.needed(0.86, h["n"]), bc.needed(bc.MIN_RECALL, angry["support"])
+    assert f"**{100 * now['all']['accuracy']:.1f} %** on seven classes ({a7:,} faces, {a7 - b7} more than round 7's " \
+        f"classifier)" in README_PROSE
+    assert f"**{100 * h['accuracy']:.1f} %** happy/sad/angry ({a3:,}, {b3 - a3} fewer: {need3 - a3} short of 0.86)" in README_PROSE
+    assert f"angry recall **{angry['recall']:.2f}** ({aa} of {angry['support']} faces, {ba - aa} fewer; the floor needs " \
+        f"{needa})" in README_PROSE
+    assert f"{100 * now['ferplus_majority']['accuracy']:.1f} % against the FER+ majority vote; the sample faces " \
+        f"{sum(f['predicted'] == f['expected'] for f in now['samples']['faces'])} of 16" in README_PROSE
+    met = [a7 >= need7, a3 >= need3, aa >= needa]
+    met7 = [b7 >= need7, b3 >= need3, ba >= needa]
+    words = {1: "one", 2: "two", 3: "three", 0: "no"}
+    assert f"{words[sum(met)]} target met of three, where round 7's met {words[sum(met7)]}" in README_PROSE
+    d7, d3, da = a7 - need7, a3 - need3, aa - needa
+    assert (f"Seven classes {'reach' if d7 >= 0 else 'miss'} the 0.70 target by {_faces(abs(d7))}, happy/sad/angry "
+            f"{'meets' if d3 >= 0 else 'misses'} 0.86 by {_faces(abs(d3))}, and angry {'meets' if da >= 0 else 'misses'} "
+            f"the 0.75 recall floor by {abs(da)}") in README_PROSE
