@@ -11,8 +11,9 @@ Warm figures are medians over --repeats calls after one call has loaded everythi
 - cold: `python -m emolib compose --image <sample face>` in a fresh process.
 Each figure also has its minimum and maximum; on a busy machine the maximum grows, the median much less.
 --against CHECKPOINT.pt times another face classifier (one view) in turn with the shipped one's one view, and the
-ratio of their times pair by pair: a machine running slower than usual moves both alike, so the ratio carries
-to another day's figures (round 9 timed its four networks against round 7's three this way).
+ratio of their times pair by pair (the median of the ratios, so not the ratio of the two medians, nor of the first
+row's time, which is timed apart): a machine running slower than usual moves both alike, so the ratio carries to
+another day's figures (round 9 timed its four networks against round 7's three this way).
 --write saves figures/speed.json; the README shows table() of it (a test checks).
 """
 from __future__ import annotations
@@ -83,7 +84,9 @@ def table(out: dict) -> str:
         rows += [(f"... one view, the shipped classifier's time over {out['against']}'s "
                   f"({out['against_networks']} networks), timed in turn",
                   f"{out['against_ratio']['median']:.2f}x (min {out['against_ratio']['min']:.2f}, max "
-                  f"{out['against_ratio']['max']:.2f}; {out['face_ms_per_face_against']['median']:.2f} ms per face for it)")]
+                  f"{out['against_ratio']['max']:.2f}; " + (f"in turn {out['face_ms_per_face_in_turn']['median']:.2f} ms per face "
+                  f"against " if "face_ms_per_face_in_turn" in out else "") +  # older files kept only the other's time
+                  f"{out['face_ms_per_face_against']['median']:.2f} ms per face for it)")]
     rows += [(f"16 bars from the {k.split('_')[0]} (compose's defaults, warm)", t(k)) for k in out
              if k.endswith("_seconds_per_16_bars")]
     rows += [(f"rendering a happy 16-bar piece ({out['render_happy_16_bars_audio_seconds']} s of audio) to sound",
@@ -137,6 +140,8 @@ def main() -> None:
         out["against"] = args.against.name
         out["against_networks"] = len(getattr(other.model, "members", [other.model]))
         out["face_ms_per_face_against"] = {k: round(1000 * v / len(faces), 2) for k, v in _stats(pairs["other"]).items()}
+        out["face_ms_per_face_in_turn"] = {k: round(1000 * v / len(faces), 2) for k, v in _stats(pairs["shipped"]).items()}
+        out["against_members"] = list(other.metrics.get("members", [args.against.name]))  # which networks it holds
         out["against_ratio"] = _stats([a / b for a, b in zip(pairs["shipped"], pairs["other"])])
     out["sweep_repeats"] = SWEEP_REPEATS
     out["face_ms_per_face_by_batch"] = {  # why predict_proba passes INFERENCE_BATCH faces at a time: one view
