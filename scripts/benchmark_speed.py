@@ -49,9 +49,9 @@ def timed(fn, repeats: int) -> dict:
     return _stats(seconds)
 
 
-def in_turn(calls: dict, repeats: int) -> dict:
-    """Median, min and max seconds of each call, the calls taking turns (one of each per round, after a warm-up
-    round that is not counted), so a machine that slows down or speeds up meanwhile moves them alike."""
+def in_turn_seconds(calls: dict, repeats: int) -> dict[object, list[float]]:
+    """Seconds of each call, the calls taking turns (one of each per round, after a warm-up round that is not
+    counted), so a machine that slows down or speeds up meanwhile moves them alike; the i-th entries are a round."""
     seconds = {key: [] for key in calls}
     for round_ in range(repeats + 1):
         for key, fn in calls.items():
@@ -59,7 +59,12 @@ def in_turn(calls: dict, repeats: int) -> dict:
             fn()
             if round_:
                 seconds[key].append(time.perf_counter() - start)
-    return {key: _stats(s) for key, s in seconds.items()}
+    return seconds
+
+
+def in_turn(calls: dict, repeats: int) -> dict:
+    """Median, min and max seconds of each call, the calls taking turns (in_turn_seconds)."""
+    return {key: _stats(s) for key, s in in_turn_seconds(calls, repeats).items()}
 
 
 def batch_sweep(clf, faces: np.ndarray, sizes=(4, 8, 16, 32, 64, 128, 256)) -> dict:
@@ -130,13 +135,8 @@ def main() -> None:
         out[f"face_ms_per_face{'_flip' if flip else ''}"] = {k: round(1000 * v / len(faces), 2) for k, v in t.items()}
     if args.against:
         other = load_classifier(args.against)
-        pairs = {"shipped": [], "other": []}
-        for round_ in range(args.repeats + 1):  # in turn, after a warm-up round that is not counted
-            for key, model in (("shipped", clf), ("other", other)):
-                start = time.perf_counter()
-                predict_proba(model.model, faces, model.image_size)
-                if round_:
-                    pairs[key].append(time.perf_counter() - start)
+        pairs = in_turn_seconds({key: (lambda m=m: predict_proba(m.model, faces, m.image_size))
+                                 for key, m in (("shipped", clf), ("other", other))}, args.repeats)
         out["against"] = args.against.name
         out["against_networks"] = len(getattr(other.model, "members", [other.model]))
         out["face_ms_per_face_against"] = {k: round(1000 * v / len(faces), 2) for k, v in _stats(pairs["other"]).items()}
