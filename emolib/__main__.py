@@ -30,8 +30,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     from .faces import training
     from .music.compose import MAX_BARS, MAX_SEED, POST_STEPS
-    from .music.models import MODELS
-    from .music.render import RENDERINGS
+    from .music.models.registry import MODELS
+    from .music.render.midi import RENDERINGS
 
     p = _Parser(prog="python -m emolib", description="From a face to a melody.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="how the piece starts: 'scratch' (default: the model writes every bar), 'seed' (4 bars of a "
                         "real tune from the seed bank, continued by the model), or your own MIDI file (its first 4 bars)")
     d = c.add_argument_group("decoding (how the model's notes are chosen from its probabilities; default: the "
-                             "model's settings in emolib.music.models)")
+                             "model's settings in emolib.music.models.registry)")
     d.add_argument("--raw", action="store_true",
                    help="the decoding the model was trained for, every aid off (with no --post: the model alone)")
     d.add_argument("--temperature", type=float, help="above 0: 1 = the model's probabilities as they are")
@@ -94,7 +94,7 @@ DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid", "cade
 
 
 def _list_samples() -> int:
-    from .faces.samples import SAMPLES, SOURCES
+    from .faces.data.samples import SAMPLES, SOURCES
 
     for s in SAMPLES.values():
         print(f"{s.name:12s} {s.expression:9s} {SOURCES[s.source]}")
@@ -103,8 +103,8 @@ def _list_samples() -> int:
 
 
 def _compose(args) -> int:
-    from .faces.samples import resolve, sample
-    from .output import check_target, write_files
+    from .faces.data.samples import resolve, sample
+    from .files.writing import check_target, write_files
     from .pipeline import compose
 
     if args.list_samples:
@@ -125,7 +125,7 @@ def _compose(args) -> int:
                      decoding=decoding, raw=args.raw, post=tuple(args.post), rendering=args.rendering)
     files = [(Path(args.out), lambda tmp: result.midi.write(tmp))]
     if wav is not None:
-        from .music.audio import write_wav
+        from .music.render.audio import write_wav
 
         files.append((Path(args.wav), lambda tmp: write_wav(tmp, *result.audio(separate_process=True))))
     write_files(files, force=args.force, inputs=inputs)
@@ -134,7 +134,7 @@ def _compose(args) -> int:
 
 
 def _classify(args) -> int:
-    from .faces.samples import SAMPLES, resolve, sample
+    from .faces.data.samples import SAMPLES, resolve, sample
     from .pipeline import expand_images, iter_classify
 
     if args.list_samples:

@@ -14,7 +14,7 @@ import numpy as np
 from .config import PACKAGE_DATA
 from .emotion import music_emotion, quadrant, valence_arousal
 from .errors import BadImage, BadInput, EmolibError
-from .output import short
+from .files.writing import short
 from .music.compose import Composition
 
 SAMPLE_FACE = PACKAGE_DATA / "astronaut.jpg"  # scikit-image's astronaut photo (public domain, NASA)
@@ -111,7 +111,7 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
 
     from .faces.classifier import load_classifier
     from .faces.detect import crop_face, load_image
-    from .faces.samples import resolve
+    from .faces.data.samples import resolve
 
     clf = load_classifier(checkpoint)
     done: list = []  # results of this batch, in order: Classification placeholders or BadInput

@@ -9,8 +9,8 @@ import numpy as np
 
 from .config import ensure_dir, figures_dir
 from .emotion import QUADRANTS, VA_COORDINATES, quadrant, valence_arousal
-from .music.piece import REGISTER
-from .music.roll import STEPS_PER_BAR
+from .music.notes.piece import REGISTER
+from .music.notes.roll import STEPS_PER_BAR
 
 QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
 ACCOMPANIMENT_COLOR = "#9aa5b1"
@@ -44,7 +44,7 @@ def provenance(item) -> tuple[np.ndarray, list[int], list[int]]:
     piece = getattr(item, "piece", item)
     if not hasattr(piece, "authors"):
         return np.asarray(item), [], []
-    from .music.piece import EMPTY, OPENING, REAL
+    from .music.notes.piece import EMPTY, OPENING, REAL
 
     given = [b for b, who in enumerate(piece.authors) if who in (OPENING, REAL, EMPTY)]
     edited = [b for b, ed in enumerate(piece.changes) if ed]
@@ -58,7 +58,7 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
     underneath in grey (the legend names both). Who wrote what: the bars the model did not write are shaded (`given`; a Piece or a
     Composition passed as `roll` says which, as does `opening_bars` for the first bars) and the bars that
     post-processing changed are hatched (`edited`)."""
-    from .music.roll import roll_to_notes
+    from .music.notes.roll import roll_to_notes
 
     roll, auto_given, auto_edited = provenance(roll)
     given = sorted(set(given if given is not None else auto_given) | set(range(opening_bars)))
@@ -97,7 +97,7 @@ def plot_roll(roll, ax=None, *, title: str = "", accompaniment: np.ndarray | Non
 def plot_roll_cells(roll: np.ndarray, pitches: range, *, title: str = "one bar, step by step"):
     """The roll's cells (time x pitch, 1 = sounding) above the notes they encode: consecutive cells of a
     pitch are one held note, and a re-struck pitch is told apart by the empty cell before it."""
-    from .music.roll import roll_to_notes
+    from .music.notes.roll import roll_to_notes
 
     plt = _plt()
     fig, (a, b) = plt.subplots(2, 1, figsize=(8, 4.4), sharex=True)
@@ -365,8 +365,8 @@ def plot_composition(result, image: np.ndarray | None = None):
                 f"(v, a) = ({point[0]:+.2f}, {point[1]:+.2f}) -> {result.quadrant.code} {result.emotion}",
                 highlight=result.emotion, labels=labels)
     ax = fig.add_subplot(grid[1, :])
-    from .music.render import expressive_tracks
-    from .music.roll import Track
+    from .music.render.midi import expressive_tracks
+    from .music.notes.roll import Track
 
     roll, given, edited = provenance(result)
     # as the rendering plays them: the expressive one shifts the register and adds an accompaniment

@@ -18,7 +18,7 @@ from pathlib import Path
 from .emotion import EMOTIONS, quadrant
 from .errors import BadMidi, EmolibError, NoFace
 from .music.compose import Composition
-from .output import free_path, write_files
+from .files.writing import free_path, write_files
 from .pipeline import SAMPLE_FACE, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
@@ -26,7 +26,7 @@ MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are ref
 
 def _samples() -> dict[str, object]:
     """The face list: the astronaut photo, then every bundled sample face by expression and source."""
-    from .faces.samples import SAMPLES as FACES
+    from .faces.data.samples import SAMPLES as FACES
 
     return {"astronaut (NASA, public domain)": SAMPLE_FACE, **{f.label: f.path for f in FACES.values()}}
 
@@ -55,7 +55,7 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
     """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
 
     emotion: None (the face decides) or a music emotion that overrides the face's.
-    opening: "seed", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.opening).
+    opening: "seed", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.data.opening).
     """
     from .faces.detect import load_image
     from .music.compose import check_bars, check_seed
@@ -76,7 +76,7 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EmolibError(f"cannot create the output folder {out_dir} ({exc.strerror})") from None
-        from .music.audio import write_wav
+        from .music.render.audio import write_wav
 
         stem = f"emolib_{result.emotion}_{model}_seed{seed}_{bars}bars"
         path = free_path(out_dir, stem, ".mid")

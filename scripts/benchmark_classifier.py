@@ -25,7 +25,7 @@ from pathlib import Path
 from emolib.config import checkpoints_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores_among
-from emolib.faces.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
+from emolib.faces.data.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
 
 
 def table(name: str, s: dict) -> str:
@@ -163,7 +163,7 @@ def sample_faces(checkpoint, classes: tuple[str, ...]) -> dict:
     """Each bundled sample face classified as the CLI would (detector crop), scored against its intended label."""
     import numpy as np
 
-    from emolib.faces.samples import SAMPLES
+    from emolib.faces.data.samples import SAMPLES
     from emolib.pipeline import classify
 
     rows, labels, probs = [], [], []

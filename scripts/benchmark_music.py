@@ -13,7 +13,7 @@ apart), notes per bar of high- against low-arousal pieces. Each piece is written
 (tempo 100, velocity 80, piano alone) and read back, so the figures are what a listener gets. --write saves
 figures/music_targets.json (the README's table; a test keeps it true to the shipped models).
 
---critic: a classifier two-sample test (emolib.music.critic: logistic regression on 30 documented melodic
+--critic: a classifier two-sample test (emolib.music.eval.critic: logistic regression on 30 documented melodic
 features, 5-fold cross-validation, repeated on --repeats random draws) of each model's pieces against real
 tunes: the corpus's held-out split (the same mix of emotions as the generated pieces) and a second collection
 no model learned from (Aird's Airs, bundled with music21); with the controls real vs real (the held-out split
@@ -35,11 +35,11 @@ import tempfile
 
 import numpy as np
 
-from emolib.music import benchmark
+from emolib.music.eval import benchmark
 
 
 def _real(split: str):
-    from emolib.music.corpus import load_folk
+    from emolib.music.data.corpus import load_folk
 
     return [m for m in load_folk(split=split, progress=False) if m.bars >= 16]
 
@@ -48,7 +48,7 @@ def _sources(args, progress: bool = True) -> dict[str, tuple[list[dict], list]]:
     """Rows and pieces of each model's default output and raw output (or one model, another checkpoint, other
     decoding settings: how choices are tried on the validation split)."""
     from emolib.music.compose import compose
-    from emolib.music.models import MODELS
+    from emolib.music.models.registry import MODELS
 
     names = args.models.split(",") if args.models else list(MODELS)
     decoding = json.loads(args.decoding) if args.decoding else None
@@ -78,9 +78,9 @@ def targets(args) -> dict:
 
 
 def critic(args) -> dict:
-    from emolib.music import critic as C
-    from emolib.music.corpus import load_held_out
-    from emolib.music.melodic import shuffled_intervals
+    from emolib.music.eval import critic as C
+    from emolib.music.data.corpus import load_held_out
+    from emolib.music.notes.melodic import shuffled_intervals
 
     real = _real(args.split)
     other = _real("val" if args.split == "test" else "train")
@@ -101,7 +101,7 @@ def critic(args) -> dict:
             b.append(x_real[e])
         return C.critic_matched(a, b, repeats=args.repeats)
 
-    from emolib.music.corpus import load_folk
+    from emolib.music.data.corpus import load_folk
 
     train_index = C.copy_index([m.roll[:256] for m in load_folk(split="train", progress=False)])
     rows, copies = {}, {f"real ({args.split} split)": C.copying([m.roll[:256] for m in real], train_index)}
@@ -125,7 +125,7 @@ def critic(args) -> dict:
 
 def issue4(args) -> None:
     from emolib.music.compose import compose
-    from emolib.music.models import checkpoint_path
+    from emolib.music.models.registry import checkpoint_path
 
     seeds = args.seeds or 6
     with tempfile.TemporaryDirectory() as tmp:

@@ -109,8 +109,8 @@ def table(out: dict) -> str:
 def main() -> None:
     from emolib.config import ensure_dir, figures_dir
     from emolib.faces.classifier import load_classifier
-    from emolib.music import models
-    from emolib.music.audio import synthesize
+    from emolib.music.models.registry import registry as models
+    from emolib.music.render.audio import synthesize
     from emolib.music.compose import compose
     from emolib.pipeline import SAMPLE_FACE, compose as compose_face
 

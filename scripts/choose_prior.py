@@ -30,7 +30,7 @@ from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, apply_prior, load_classifier, scores, scores_among
-from emolib.faces.datasets import load_fer2013
+from emolib.faces.data.datasets import load_fer2013
 
 GRID = tuple(round(0.05 * k, 2) for k in range(21))  # b = 0, 0.05, ..., 1.00 (e^1: angry's probability times 2.7)
 TOLERANCE = 0.005  # the most each of seven-class accuracy, macro-F1 and happy/sad/angry accuracy may fall from b = 0

@@ -3,7 +3,7 @@
     EMOLIB_DATA=/path/to/data python scripts/compare_models.py [--seeds 8] [--write]
 
 For each emotion and seed: a real folk tune rendered like the generated ones, a GAN piece and a
-transformer piece (16 bars). Each MIDI file is measured with every metric of emolib.music.metrics, its
+transformer piece (16 bars). Each MIDI file is measured with every metric of emolib.music.eval.metrics, its
 mode is checked against the requested valence, and, when EMOPIA is present, the symbolic emotion
 classifier trained on EMOPIA's official split judges its quadrant. --write saves
 figures/comparison_judge.json. An extra yardstick, quoted nowhere: notebook 04 computes its own comparison
@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 from emolib.config import ensure_dir, figures_dir, load
-from emolib.music.corpus import CorpusConfig
-from emolib.music import benchmark
-from emolib.music.corpus import load_folk
+from emolib.music.data.corpus import CorpusConfig
+from emolib.music.eval import benchmark
+from emolib.music.data.corpus import load_folk
 from emolib.music.compose import compose
 
 
@@ -29,10 +29,10 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     judge, report = None, None
-    from emolib.music.emopia import emopia_available
+    from emolib.music.data.emopia import emopia_available
 
     if emopia_available():
-        from emolib.music.judge import train_on_emopia
+        from emolib.music.eval.judge import train_on_emopia
 
         judge, report = train_on_emopia()
         print(f"judge (EMOPIA official test split): 4Q {report.accuracy:.3f}, arousal {report.arousal_accuracy:.3f}, "

@@ -11,9 +11,9 @@ import argparse
 import json
 
 from emolib.config import ensure_dir, figures_dir, load
-from emolib.music.corpus import CorpusConfig
-from emolib.music.benchmark import melody_rows, reference_table
-from emolib.music.corpus import load_folk
+from emolib.music.data.corpus import CorpusConfig
+from emolib.music.eval.benchmark import melody_rows, reference_table
+from emolib.music.data.corpus import load_folk
 
 SHOWN = ("n", "pitch_class_entropy", "scale_consistency", "qualified_note_rate", "empty_beat_rate",
          "polyphony", "notes_per_beat", "groove_consistency", "minor_share")
@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     result = {"folk": reference_table(melody_rows(load_folk(load(CorpusConfig))))}
-    from emolib.music.emopia import emopia_available, load_emopia
+    from emolib.music.data.emopia import emopia_available, load_emopia
 
     if emopia_available():
         result["emopia"] = reference_table(melody_rows(load_emopia()))

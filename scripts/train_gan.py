@@ -3,7 +3,7 @@
     python scripts/train_gan.py --data folk --out emolib/assets/checkpoints/midinet_folk.pt
     EMOLIB_DATA=/path/to/data python scripts/train_gan.py --data emopia --out runs/midinet_emopia.pt
 
-This is how the shipped checkpoint was made. The folk corpus's "val" and "test" splits (emolib.music.corpus.SPLITS)
+This is how the shipped checkpoint was made. The folk corpus's "val" and "test" splits (emolib.music.data.corpus.SPLITS)
 are never trained on: choices are made on "val", the critic's final judgement uses "test". Options override
 GANConfig's defaults; EMOLIB_FAST=1 gives the small configuration CI uses.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 
 from emolib.config import load
-from emolib.music import gan
-from emolib.music.corpus import CorpusConfig
-from emolib.output import check_output
+from emolib.music.models.registry import gan
+from emolib.music.data.corpus import CorpusConfig
+from emolib.files.writing import check_output
 
 
 def main() -> None:
@@ -36,16 +36,16 @@ def main() -> None:
              "lambda_mean": args.lambda_mean, "balance": args.balance, "seed": args.seed}
     cfg = load(gan.GANConfig, **{k: v for k, v in given.items() if v is not None})
     if args.data == "folk":
-        from emolib.music.corpus import load_folk
+        from emolib.music.data.corpus import load_folk
 
         melodies = load_folk(load(CorpusConfig), split="train")
         provenance = "music21 folk corpus (Essen, O'Neill 1850, Ryan's Mammoth), training split, scripts/train_gan.py"
         if args.seed_bank:
-            from emolib.music.seeds import build_seed_bank, save_seed_bank
+            from emolib.music.data.bank import build_seed_bank, save_seed_bank
 
             print("seed bank ->", save_seed_bank(build_seed_bank(melodies)))
     else:
-        from emolib.music.emopia import load_emopia
+        from emolib.music.data.emopia import load_emopia
 
         melodies = load_emopia(split="train")
         provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_gan.py"

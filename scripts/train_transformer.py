@@ -9,10 +9,10 @@ import argparse
 
 import numpy as np
 
-from emolib.music import transformer
+from emolib.music.models.registry import transformer
 from emolib.config import load
-from emolib.music.corpus import CorpusConfig
-from emolib.output import check_output
+from emolib.music.data.corpus import CorpusConfig
+from emolib.files.writing import check_output
 
 
 def main() -> None:
@@ -28,12 +28,12 @@ def main() -> None:
     given = {"steps": args.steps or None, "balance": args.balance, "seed": args.seed}
     cfg = load(transformer.TransformerConfig, **{k: v for k, v in given.items() if v is not None})
     if args.data == "folk":
-        from emolib.music.corpus import load_folk
+        from emolib.music.data.corpus import load_folk
 
         train, val = load_folk(load(CorpusConfig), split="train"), load_folk(load(CorpusConfig), split="val")
         provenance = "music21 folk corpus, training split (val: held-out loss; test: never seen), scripts/train_transformer.py"
     else:
-        from emolib.music.emopia import load_emopia
+        from emolib.music.data.emopia import load_emopia
 
         train, val = load_emopia(split="train"), load_emopia(split="val")
         provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_transformer.py"

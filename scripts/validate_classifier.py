@@ -35,13 +35,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from emolib import checkpoint
+from emolib.files import checkpoints as checkpoint
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
-from emolib.output import write_files
+from emolib.files.writing import write_files
 from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
-from emolib.faces.datasets import load_fer2013
+from emolib.faces.data.datasets import load_fer2013
 from emolib.faces.remembered import faces_digest, network_digest, remembered
 from emolib.faces.training import training_splits
 

@@ -12,7 +12,7 @@ HANG_GUARD = 600
 
 @pytest.fixture
 def fer_root():
-    from emolib.faces.datasets import fer2013_available
+    from emolib.faces.data.datasets import fer2013_available
     from emolib.config import data_root
 
     if not fer2013_available():

@@ -200,7 +200,7 @@ def test_probabilities_of_a_split_are_computed_once_per_classifier_and_faces(tmp
     from dataclasses import replace
 
     from emolib.faces import classifier as fc
-    from emolib.faces.datasets import FaceData
+    from emolib.faces.data.datasets import FaceData
     from emolib.faces.remembered import probabilities_of
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from emolib.errors import BadInput, DatasetNotFound
-from emolib.faces.datasets import load_fer2013_csv, load_image_folder, select_classes, train_val_split
+from emolib.faces.data.datasets import load_fer2013_csv, load_image_folder, select_classes, train_val_split
 
 
 def test_fer_csv_keeps_official_split(tmp_path):
@@ -86,7 +86,7 @@ def test_shipped_checkpoint_on_fer2013_test_split(fer_root, name, views):
     from pathlib import Path
 
     from emolib.faces.classifier import load_classifier, scores_among
-    from emolib.faces.datasets import load_fer2013
+    from emolib.faces.data.datasets import load_fer2013
     from emolib.faces.remembered import probabilities_of
 
     ckpt = Path(__file__).resolve().parents[1] / "emolib/assets/checkpoints" / f"{name}.pt"
@@ -106,7 +106,7 @@ def test_fer_folder_rows_and_ferplus_votes_align(tmp_path):
     """The image-folder layout's <Usage>_<row>.png names give each face its csv row, which finds its FER+ votes."""
     from PIL import Image
 
-    from emolib.faces.datasets import FERPLUS_COLUMNS, ferplus_majority, load_fer2013, load_ferplus_votes
+    from emolib.faces.data.datasets import FERPLUS_COLUMNS, ferplus_majority, load_fer2013, load_ferplus_votes
 
     root = tmp_path / "fer2013"
     layout = [("train", "happy", "Training_0"), ("train", "sad", "Training_1"), ("test", "angry", "PublicTest_2"),
@@ -131,7 +131,7 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
     from dataclasses import replace
 
     from emolib.faces.classifier import FaceConfig
-    from emolib.faces.datasets import FERPLUS_COLUMNS, FaceData
+    from emolib.faces.data.datasets import FERPLUS_COLUMNS, FaceData
     from emolib.faces.training import ferplus_relabel, soft_targets
 
     classes = ("happy", "sad", "neutral")
@@ -162,7 +162,7 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
 def test_partial_or_damaged_fer2013_is_one_clear_message(tmp_path):
     from PIL import Image
 
-    from emolib.faces.datasets import load_fer2013, load_ferplus_votes
+    from emolib.faces.data.datasets import load_fer2013, load_ferplus_votes
 
     root = tmp_path / "fer2013"
     (root / "train" / "happy").mkdir(parents=True)
@@ -220,8 +220,8 @@ def test_batched_inference_gives_each_face_its_own_answer():
 
 
 def test_synthetic_faces_in_fer_format_round_trip(tmp_path):
-    from emolib.faces.datasets import load_fer2013_csv
-    from emolib.faces.synthetic import synthetic_faces, write_fer2013_csv
+    from emolib.faces.data.datasets import load_fer2013_csv
+    from emolib.faces.data.synthetic import synthetic_faces, write_fer2013_csv
 
     data = synthetic_faces(10, seed=3)
     assert data.images.shape == (40, 48, 48) and data.images.dtype == np.uint8
@@ -236,7 +236,7 @@ def test_synthetic_faces_in_fer_format_round_trip(tmp_path):
 
 def test_synthetic_expressions_are_learnable():
     """The expression cues are real signal: a linear model on pixels beats chance by far."""
-    from emolib.faces.synthetic import synthetic_faces
+    from emolib.faces.data.synthetic import synthetic_faces
 
     data = synthetic_faces(120, classes=("happy", "sad"), seed=0)
     x = data.images.reshape(len(data), -1).astype(float) / 255
@@ -250,7 +250,7 @@ def test_synthetic_expressions_are_learnable():
 def test_classify_many_matches_one_by_one_and_keeps_going_past_bad_files(tmp_path):
     from emolib.errors import BadInput
     from emolib.pipeline import classify, classify_many
-    from emolib.faces.synthetic import synthetic_faces
+    from emolib.faces.data.synthetic import synthetic_faces
     from PIL import Image
 
     paths = []
@@ -267,7 +267,7 @@ def test_classify_many_matches_one_by_one_and_keeps_going_past_bad_files(tmp_pat
 
 def _tiny_training():
     from emolib.faces.classifier import FaceConfig
-    from emolib.faces.synthetic import synthetic_faces
+    from emolib.faces.data.synthetic import synthetic_faces
 
     data = synthetic_faces(8, classes=("happy", "sad"), seed=0)
     tr, va = data.split == "train", data.split == "test"

@@ -3,12 +3,16 @@ import numpy as np
 import pytest
 import torch
 
-from emolib.music import gan, models, transformer
-from emolib.music import tokens as tk
-from emolib.music.chords import Chord
-from emolib.music.piece import OPENING, Piece
+from emolib.music.models.registry import gan
+
+from emolib.music.models.registry import registry as models
+
+from emolib.music.models.registry import transformer
+from emolib.music.notes import tokens as tk
+from emolib.music.notes.chords import Chord
+from emolib.music.notes.piece import OPENING, Piece
 from emolib.emotion import quadrant
-from emolib.music.roll import REGISTER, notes_to_roll, roll_to_notes
+from emolib.music.notes.roll import REGISTER, notes_to_roll, roll_to_notes
 
 
 def _toy_melodies(n=24, bars=8, seed=0):
@@ -50,7 +54,7 @@ def test_bar_pairs_are_real_bars_with_their_previous_and_reference_bars():
 
 
 def test_steps_round_trip_and_transpose_like_the_roll():
-    from emolib.music.roll import roll_to_notes, transpose
+    from emolib.music.notes.roll import roll_to_notes, transpose
 
     notes = [(60, 0, 4), (60, 5, 8), (62, 8, 24), (57, 26, 30), (83, 30, 40)]  # a re-struck note, a tie, a rest
     roll = notes_to_roll(notes, 48)
@@ -162,7 +166,7 @@ def test_transformer_learns_only_what_it_chooses():
 
 
 def test_transformer_context_holds_a_whole_16_bar_tune():
-    from emolib.music.corpus import load_folk
+    from emolib.music.data.corpus import load_folk
 
     cfg = transformer.TransformerConfig()
     tunes = transformer.tokenize([m for m in load_folk(progress=False) if m.bars >= 16])
@@ -187,7 +191,7 @@ def test_transformer_learns_and_generates_valid_melodies(tmp_path):
 
 
 def test_compose_with_each_shipped_model_is_sixteen_bars_with_harmony(tmp_path):
-    from emolib.music.benchmark import judge
+    from emolib.music.eval.benchmark import judge
     from emolib.music.compose import compose
 
     for model in models.MODELS:
@@ -202,7 +206,7 @@ def test_compose_with_each_shipped_model_is_sixteen_bars_with_harmony(tmp_path):
 
 
 def test_music_judge_learns_separable_features():
-    from emolib.music.judge import CHANNELS, FRAMES, JudgeConfig, fit
+    from emolib.music.eval.judge import CHANNELS, FRAMES, JudgeConfig, fit
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), 40)
@@ -214,10 +218,10 @@ def test_music_judge_learns_separable_features():
     assert report.accuracy > 0.9 and report.n_test == 40
 
 
-@pytest.mark.skipif("not __import__('emolib.music.emopia', fromlist=['x']).emopia_available()",
+@pytest.mark.skipif("not __import__('emolib.music.data.emopia', fromlist=['x']).emopia_available()",
                     reason="EMOPIA not found under $EMOLIB_DATA/emopia")
 def test_music_judge_on_emopia_official_split():
-    from emolib.music.judge import train_on_emopia
+    from emolib.music.eval.judge import train_on_emopia
 
     _, report = train_on_emopia(progress=False)
     assert report.n_test > 50 and report.accuracy > 0.35 and report.arousal_accuracy > 0.6
@@ -228,7 +232,7 @@ def test_transformer_cache_gives_the_same_logits_and_rebuilds_past_the_block():
     measured in scripts/benchmark_speed.py, not here: a busy machine must not fail a test)."""
     import torch
 
-    from emolib.music.seeds import choose_seed
+    from emolib.music.data.bank import choose_seed
 
     wrapped = models.load("transformer")
     model = wrapped.net
@@ -254,7 +258,7 @@ def test_the_readme_music_table_is_what_the_shipped_models_write(model):
     import json
     from pathlib import Path
 
-    from emolib.music import benchmark
+    from emolib.music.eval import benchmark
     from emolib.music.compose import compose
 
     stored = json.loads((Path(__file__).resolve().parents[1] / "figures" / "music_targets.json").read_text())
@@ -296,7 +300,7 @@ def test_cadence_goal_and_the_bar_tests_that_re_rank_by_it():
 def test_cadence_tries_re_rank_the_shipped_models_own_bars(kind):
     """With cadence_tries the close is one of the model's own versions of the last bar: one try changes nothing,
     more tries close on a long tonic at least as often (the shipped models, composing from bar 1)."""
-    from emolib.music.benchmark import form_features
+    from emolib.music.eval.benchmark import form_features
     from emolib.music.compose import compose, decoding_settings
     from emolib.music.form import plan_chords
 

@@ -136,7 +136,7 @@ def test_outputs_get_normal_permissions_and_force_keeps_them(tmp_path, capsys):
 
 def test_no_overwrite_is_atomic_when_the_name_appears_meanwhile(tmp_path):
     """Check and write are one step: a file that appears while we write is kept, and we fail cleanly."""
-    from emolib.output import write_files
+    from emolib.files.writing import write_files
 
     target = tmp_path / "song.mid"
 
@@ -150,7 +150,7 @@ def test_no_overwrite_is_atomic_when_the_name_appears_meanwhile(tmp_path):
 
 
 def test_dangling_symlink_is_never_written_through(tmp_path):
-    from emolib.output import free_path
+    from emolib.files.writing import free_path
 
     (tmp_path / "emolib_calm.mid").symlink_to(tmp_path / "elsewhere" / "target.mid")
     assert free_path(tmp_path, "emolib_calm", ".mid").name == "emolib_calm_1.mid"
@@ -170,7 +170,7 @@ def test_a_write_failure_leaves_neither_file(tmp_path):
 def _bad_checkpoints(tmp_path):
     import torch
 
-    from emolib.music.models import MODELS
+    from emolib.music.models.registry import MODELS
 
     GAN_CHECKPOINT, TRANSFORMER_CHECKPOINT = MODELS["gan"].path, MODELS["transformer"].path
     good = torch.load(GAN_CHECKPOINT, weights_only=True)
@@ -233,7 +233,7 @@ def test_classify_streams_a_line_per_input_with_failures_named(tmp_path, capsys)
 
 
 def test_classify_yields_results_before_the_input_ends(tmp_path):
-    from emolib.faces.synthetic import synthetic_faces
+    from emolib.faces.data.synthetic import synthetic_faces
     from emolib.pipeline import iter_classify
 
     paths = []

@@ -239,13 +239,13 @@ def test_a_midi_opening_claiming_a_huge_length_is_read_only_as_far_as_used(tmp_p
         track.append(mido.Message("note_on", note=60, velocity=90, time=0))
         track.append(mido.Message("note_off", note=60, time=gap))  # a 10-hour note, in 37 bytes
         mid.save(tmp_path / name)
-        code = (f"from emolib.music.opening import opening_from_midi; p = opening_from_midi({str(tmp_path / name)!r}); "
+        code = (f"from emolib.music.data.opening import opening_from_midi; p = opening_from_midi({str(tmp_path / name)!r}); "
                 "assert p.roll[:64, 60].all(), p.roll.sum()")
         assert _vmhwm_kb(code, tmp_path) < 600_000
 
 
 def test_a_huge_soundfont_is_not_read(tmp_path, monkeypatch, capsys):
-    from emolib.music import audio
+    from emolib.music.render.midi import audio
 
     big = tmp_path / "huge.sf2"
     with open(big, "wb") as f:
@@ -268,8 +268,8 @@ def test_a_16_bit_6000x6000_png_stays_under_a_gigabyte(tmp_path):
 @pytest.mark.parametrize("ts, ok", [((4, 4), True), ((2, 2), True), ((2, 4), True), ((6, 8), False), ((3, 4), False),
                                      ((7, 8), False), ((13, 16), False)])
 def test_openings_keep_their_speed_or_are_refused_by_meter(ts, ok):
-    from emolib.music.opening import opening_from_midi
-    from emolib.music.roll import roll_to_notes
+    from emolib.music.data.opening import opening_from_midi
+    from emolib.music.notes.roll import roll_to_notes
 
     data = _midi([(60 + i % 12, i * 0.3, i * 0.3 + 0.25) for i in range(32)], ts=ts, tempo=100)
     if not ok:
@@ -282,8 +282,8 @@ def test_openings_keep_their_speed_or_are_refused_by_meter(ts, ok):
 
 
 def test_opening_notes_far_out_of_range_move_into_the_register():
-    from emolib.music.opening import opening_from_midi
-    from emolib.music.roll import roll_to_notes
+    from emolib.music.data.opening import opening_from_midi
+    from emolib.music.notes.roll import roll_to_notes
 
     notes = roll_to_notes(opening_from_midi(_midi([(0, 0, 0.5), (127, 0.6, 1.1), (60, 1.2, 1.7)])).roll)
     assert all(48 <= n.pitch <= 84 for n in notes) and len(notes) == 3
@@ -296,7 +296,7 @@ def test_opening_notes_far_out_of_range_move_into_the_register():
 def test_broken_gan_checkpoints_are_refused_before_composing(tmp_path, capsys, mutate, expected):
     import torch
 
-    from emolib.music.models import MODELS
+    from emolib.music.models.registry import MODELS
 
     ck = torch.load(MODELS["gan"].path, weights_only=True)
     g = ck["generator"]
@@ -318,7 +318,7 @@ def test_broken_gan_checkpoints_are_refused_before_composing(tmp_path, capsys, m
 def test_a_transformer_with_nan_weights_is_refused(tmp_path, capsys):
     import torch
 
-    from emolib.music.models import MODELS
+    from emolib.music.models.registry import MODELS
 
     ck = torch.load(MODELS["transformer"].path, weights_only=True)
     ck["state_dict"] = {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in ck["state_dict"].items()}
@@ -363,7 +363,7 @@ def test_python_errors_are_emolibs_and_short():
 
 
 def test_train_classifier_on_too_few_faces_says_so(tmp_path):
-    from emolib.faces.synthetic import synthetic_faces, write_fer2013_csv
+    from emolib.faces.data.synthetic import synthetic_faces, write_fer2013_csv
 
     (tmp_path / "fer").mkdir()
     write_fer2013_csv(synthetic_faces(2), tmp_path / "fer" / "fer2013.csv")
@@ -373,7 +373,7 @@ def test_train_classifier_on_too_few_faces_says_so(tmp_path):
 
 def test_a_broken_image_in_a_dataset_is_named(tmp_path):
     from emolib.errors import DatasetNotFound
-    from emolib.faces.datasets import load_image_folder
+    from emolib.faces.data.datasets import load_image_folder
 
     for cls in ("happy", "sad"):
         (tmp_path / "train" / cls).mkdir(parents=True)
@@ -433,7 +433,7 @@ def test_a_malicious_pickle_is_not_run(tmp_path, capsys):
 
 def test_twenty_four_racing_writers_have_one_winner(tmp_path):
     """24 writers, each ready (imports done) and waiting on its stdin, all released at once: no clock is read."""
-    code = ("import sys; from pathlib import Path; from emolib.output import write_files\n"
+    code = ("import sys; from pathlib import Path; from emolib.files.writing import write_files\n"
             "print('ready', flush=True); sys.stdin.readline()\n"
             "try:\n write_files([(Path('song.mid'), lambda t: open(t, 'wb').write(sys.argv[1].encode()))]); print('won')\n"
             "except Exception as e: print('lost', e)")
@@ -503,7 +503,7 @@ def _mutations(data: bytes, rng: np.random.Generator, n: int):
 
 def test_fuzzed_images_and_midi_files_raise_only_emolibs_errors():
     from emolib.faces.detect import crop_face, load_image
-    from emolib.music.opening import opening_from_midi
+    from emolib.music.data.opening import opening_from_midi
 
     rng = np.random.default_rng(2026)
     buf = io.BytesIO()

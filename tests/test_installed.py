@@ -64,7 +64,7 @@ def test_installed_compose_and_classify_from_another_folder(installed):
 
 def test_installed_train_classifier_trains_on_a_dataset_in_fer_format(installed):
     target, work, env = installed
-    code = ("from emolib.faces.synthetic import synthetic_faces, write_fer2013_csv; from pathlib import Path; "
+    code = ("from emolib.faces.data.synthetic import synthetic_faces, write_fer2013_csv; from pathlib import Path; "
             "Path('fer').mkdir(); write_fer2013_csv(synthetic_faces(12), 'fer/fer2013.csv')")
     subprocess.run([sys.executable, "-c", code], cwd=work, env=env, check=True, capture_output=True)
     r = _run(installed, "train-classifier", "--data", "fer", "--out", "clf.pt", "--epochs", "1", "--image-size", "48")

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from emolib.music.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
-from emolib.music.chords import Chord, accompaniment, bar_chords, chord_vector
-from emolib.music.key import detect_key
-from emolib.music.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes
+from emolib.music.eval.metrics import evaluate, notes_from_midi, notes_from_roll, pitch_class_entropy, qualified_note_rate
+from emolib.music.notes.chords import Chord, accompaniment, bar_chords, chord_vector
+from emolib.music.notes.key import detect_key
+from emolib.music.notes.roll import SEGMENT_STEPS, midi_to_roll, notes_to_roll, roll_to_midi, roll_to_notes
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 
@@ -14,7 +14,7 @@ def scale_roll(pitches, step=4):
 
 
 def test_a_segment_is_four_whole_bars_of_the_roll():
-    from emolib.music.roll import STEPS_PER_BAR, segments
+    from emolib.music.notes.roll import STEPS_PER_BAR, segments
 
     roll = notes_to_roll([(60 + b, 16 * b, 16 * b + 8) for b in range(10)], 160)  # one note per bar, pitch = bar
     segs = segments(roll)
@@ -31,7 +31,7 @@ def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
 
 
 def test_sample_class_top_k_top_p_and_temperature():
-    from emolib.music.decoding import restrict, sample_class
+    from emolib.music.models.sampling import restrict, sample_class
 
     w = np.array([0.1, 0.6, 0.3, 0.0])
     rng = np.random.default_rng(0)
@@ -45,8 +45,8 @@ def test_sample_class_top_k_top_p_and_temperature():
 
 
 def test_leap_weights_only_lower_leaps_beyond_a_fourth():
-    from emolib.music.decoding import leap_weights
-    from emolib.music.roll import last_pitch
+    from emolib.music.models.sampling import leap_weights
+    from emolib.music.notes.roll import last_pitch
 
     w = leap_weights(60, 0.3)
     assert w[55:66].tolist() == [1.0] * 11  # within a fourth: untouched
@@ -91,7 +91,7 @@ def test_chords_from_data_and_accompaniment():
 
 
 def test_emopia_loader_on_tiny_files(tmp_path, recwarn):
-    from emolib.music.emopia import load_emopia
+    from emolib.music.data.emopia import load_emopia
 
     (tmp_path / "midis").mkdir()
     (tmp_path / "split").mkdir()
@@ -113,8 +113,8 @@ def test_midi_lasts_as_long_as_its_roll_even_ending_on_a_rest():
 
 def test_reference_table_separates_quadrants():
     from emolib.emotion import quadrant
-    from emolib.music.benchmark import melody_rows, reference_table
-    from emolib.music.piece import Piece
+    from emolib.music.eval.benchmark import melody_rows, reference_table
+    from emolib.music.notes.piece import Piece
 
     fast = notes_to_roll([(p, i * 2, i * 2 + 2) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72] * 4)])
     slow = notes_to_roll([(p, i * 8, i * 8 + 8) for i, p in enumerate([57, 59, 60, 62, 64, 65, 68, 69])])
@@ -147,7 +147,7 @@ def _one_note():
 
 
 def test_audio_is_a_real_piano_not_a_pure_tone():
-    from emolib.music.audio import renderer, synthesize
+    from emolib.music.render.audio import renderer, synthesize
 
     assert renderer().startswith("soundfont"), renderer()
     wave, rate = synthesize(_one_note())
@@ -158,7 +158,7 @@ def test_audio_is_a_real_piano_not_a_pure_tone():
 
 def test_rendered_audio_lasts_as_long_as_the_piece():
     """A happy 16-bar piece (about 29 s of two-track audio; its render time is in scripts/benchmark_speed.py)."""
-    from emolib.music.audio import synthesize
+    from emolib.music.render.audio import synthesize
     from emolib.music.compose import compose
 
     midi = compose("happy", bars=16).midi
@@ -167,7 +167,7 @@ def test_rendered_audio_lasts_as_long_as_the_piece():
 
 
 def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
-    from emolib.music import audio
+    from emolib.music.render.midi import audio
 
     monkeypatch.setenv("EMOLIB_SOUNDFONT", "")
     monkeypatch.setattr(audio, "find_soundfont", lambda: None)
@@ -178,8 +178,8 @@ def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
 
 
 def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
-    from emolib.music.melodic import shuffled_intervals
-    from emolib.music.roll import Note, notes_to_roll, roll_to_notes
+    from emolib.music.notes.melodic import shuffled_intervals
+    from emolib.music.notes.roll import Note, notes_to_roll, roll_to_notes
 
     rng = np.random.default_rng(1)
     pitches = 60 + np.cumsum(rng.integers(-2, 3, 64))
@@ -212,7 +212,7 @@ def test_form_restates_the_opening_and_cadences(model):
     note, the piece on a long tonic, and the provenance says the plan wrote them; without it, no bar says so."""
     from emolib.music.compose import compose
     from emolib.music.form import FORM, dominant
-    from emolib.music.roll import roll_to_notes
+    from emolib.music.notes.roll import roll_to_notes
 
     for seed in range(3):
         c = compose("sad", seed=seed, model=model, post=("form",))

@@ -49,7 +49,7 @@ def test_composition_figure_draws_what_the_midi_plays(emotion, rendering):
 
     matplotlib.use("Agg")
     from emolib import viz
-    from emolib.music.roll import STEPS_PER_BAR
+    from emolib.music.notes.roll import STEPS_PER_BAR
     from emolib.pipeline import compose
 
     r = compose(emotion=emotion, seed=2, bars=4, rendering=rendering)
@@ -203,7 +203,7 @@ def _scale_midi(path, *, drums_only: bool = False, notes: bool = True):
 
 @pytest.mark.parametrize("model", ["gan", "transformer"])
 def test_openings_seed_scratch_and_a_users_midi(tmp_path, model):
-    from emolib.music.roll import roll_to_notes
+    from emolib.music.notes.roll import roll_to_notes
     from emolib.pipeline import compose
 
     seeded = compose(emotion="calm", seed=2, model=model, opening="seed")

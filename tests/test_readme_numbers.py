@@ -17,7 +17,7 @@ def _stored(name: str) -> dict:
 
 
 def test_the_readme_music_targets_table_is_music_targets_json():
-    from emolib.music.benchmark import format_table
+    from emolib.music.eval.benchmark import format_table
 
     stored = _stored("music_targets.json")
     assert stored["split"] == "test"
@@ -25,7 +25,7 @@ def test_the_readme_music_targets_table_is_music_targets_json():
 
 
 def test_the_readme_critic_table_is_music_critic_json():
-    from emolib.music.critic import format_rows
+    from emolib.music.eval.critic import format_rows
 
     stored = _stored("music_critic.json")
     assert stored["split"] == "test"

@@ -11,14 +11,14 @@ import pytest
 
 from emolib.emotion import quadrant
 from emolib.errors import BadInput
-from emolib.music.chords import Chord
-from emolib.music.piece import EMPTY, OPENING, REAL, Piece
-from emolib.music.roll import Note, notes_to_roll, roll_to_notes
+from emolib.music.notes.chords import Chord
+from emolib.music.notes.piece import EMPTY, OPENING, REAL, Piece
+from emolib.music.notes.roll import Note, notes_to_roll, roll_to_notes
 
 GOLDEN = Path(__file__).with_name("golden_midi.json")
 
 # Hand-written ABC tunes in the corpus's own format: the labelling rules read the key field, the notes and the
-# tune type (R:), as documented in emolib.music.corpus.
+# tune type (R:), as documented in emolib.music.data.corpus.
 REEL_MINOR = """X:1
 T:A minor reel
 R:reel
@@ -44,7 +44,7 @@ DEFG ABcd|dcBA GFED|DEFG ABcd|d4 A4|DEFG ABcd|dcBA GFED|DEFG ABcd|d8|"""
 
 
 def _parse(text):
-    from emolib.music.corpus import parse_tune
+    from emolib.music.data.corpus import parse_tune
 
     tune = parse_tune(text, "test")
     assert tune is not None
@@ -52,7 +52,7 @@ def _parse(text):
 
 
 def test_corpus_labels_by_mode_and_tune_type():
-    from emolib.music.corpus import label, to_piece
+    from emolib.music.data.corpus import label, to_piece
 
     reel, air = _parse(REEL_MINOR), _parse(AIR_MAJOR)
     assert (reel.tonic, reel.key_mode, reel.tune_type) == (9, "minor", "reel")
@@ -66,7 +66,7 @@ def test_corpus_labels_by_mode_and_tune_type():
 
 
 def test_corpus_labels_untyped_tunes_by_density_and_refuses_a_contradicting_key():
-    from emolib.music.corpus import Parsed, label, to_piece
+    from emolib.music.data.corpus import Parsed, label, to_piece
 
     tune = _parse(SCALE_NO_TYPE)
     dense = to_piece(tune, density_threshold=1.0)  # 4 notes a beat, above the threshold: high arousal
@@ -77,7 +77,7 @@ def test_corpus_labels_untyped_tunes_by_density_and_refuses_a_contradicting_key(
 
 
 def test_parse_key_field():
-    from emolib.music.corpus import parse_key_field
+    from emolib.music.data.corpus import parse_key_field
 
     assert parse_key_field("Ador") == (9, "minor") and parse_key_field("F#m") == (6, "minor")
     assert parse_key_field("Bb") == (10, "") and parse_key_field("Gmix") == (7, "major")
@@ -105,7 +105,7 @@ def test_piece_records_who_wrote_each_bar_and_what_changed_it():
 
 
 def test_snap_to_key_moves_only_out_of_key_notes_and_says_where():
-    from emolib.music.decoding import SNAP, snap, snap_to_key
+    from emolib.music.models.sampling import SNAP, snap, snap_to_key
 
     roll = notes_to_roll([(60, 0, 4), (61, 5, 8), (66, 8, 12), (70, 16, 20)], 32)  # C, C#, F#, Bb in C major
     out = roll_to_notes(snap_to_key(roll, 0, "major"))
@@ -118,7 +118,7 @@ def test_snap_to_key_moves_only_out_of_key_notes_and_says_where():
 
 
 def test_decoding_settings_are_checked_in_one_place():
-    from emolib.music.decoding import check
+    from emolib.music.models.sampling import check
 
     assert check({"temperature": 1, "top_k": 3, "grid": 4}) == {"temperature": 1.0, "top_k": 3, "grid": 4}
     for bad, word in [({"temperature": 0}, "temperature"), ({"top_p": 1.5}, "top_p"), ({"top_k": 0}, "top_k"),
@@ -129,7 +129,7 @@ def test_decoding_settings_are_checked_in_one_place():
 
 
 def test_choose_bar_samples_within_top_k_and_keeps_holds_valid():
-    from emolib.music import gan
+    from emolib.music.models.registry import gan
 
     probs = np.zeros((16, gan.N_CLASSES))
     on = [2 + p - gan.LOW for p in (60, 62, 64)]
@@ -148,8 +148,8 @@ def test_choose_bar_samples_within_top_k_and_keeps_holds_valid():
 
 
 def test_registry_loads_each_shipped_model_with_one_interface():
-    from emolib.music import models
-    from emolib.music.seeds import choose_seed
+    from emolib.music.models.registry import registry as models
+    from emolib.music.data.bank import choose_seed
 
     assert set(models.MODELS) == {"gan", "transformer"}
     prompt = choose_seed("calm", np.random.default_rng(0))
@@ -166,8 +166,8 @@ def test_registry_loads_each_shipped_model_with_one_interface():
 
 
 def test_grid_constrains_both_models_to_the_grid():
-    from emolib.music import models
-    from emolib.music.seeds import choose_seed
+    from emolib.music.models.registry import registry as models
+    from emolib.music.data.bank import choose_seed
 
     prompt = choose_seed("sad", np.random.default_rng(2))
     for name in models.MODELS:
@@ -245,7 +245,7 @@ if __name__ == "__main__":
 
 
 def test_pieces_move_to_c_and_back():
-    from emolib.music.piece import from_c, in_c, key_shift
+    from emolib.music.notes.piece import from_c, in_c, key_shift
 
     assert [key_shift(t) for t in (0, 2, 6, 7, 11)] == [0, -2, 6, 5, 1]  # the shortest way to C
     roll = notes_to_roll([(62, 0, 4), (66, 4, 8), (69, 8, 16)], 32)  # D F# A in D major
@@ -258,8 +258,8 @@ def test_pieces_move_to_c_and_back():
 
 
 def test_the_copy_check_finds_a_copied_run_in_any_key():
-    from emolib.music.critic import copy_index, longest_copy
-    from emolib.music.roll import transpose
+    from emolib.music.eval.critic import copy_index, longest_copy
+    from emolib.music.notes.roll import transpose
 
     rng = np.random.default_rng(0)
     tune = notes_to_roll([(60 + int(rng.integers(-5, 6)), 4 * i, 4 * i + 4) for i in range(40)], 160)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import checkpoints_dir, torch_threads
-from .. import checkpoint
+from ..files import checkpoints as checkpoint
 from ..errors import EmolibError
 
 @dataclass
@@ -309,13 +309,13 @@ def _run_key(cfg: FaceConfig, train_y: np.ndarray, val_y: np.ndarray, train_targ
 
 def _save_epoch(path: Path, state: dict) -> None:
     """Replace the saved epoch all at once (output.write_files): a kill mid-write keeps the last one."""
-    from ..output import write_files
+    from ..files.writing import write_files
 
     write_files([(path, lambda tmp: torch.save(state, tmp))], force=True)
 
 
 def _load_epoch(path: Path, key: dict) -> dict | None:
-    from ..output import short
+    from ..files.writing import short
 
     if not path.exists():
         return None
@@ -422,7 +422,7 @@ def save_checkpoint(model: nn.Module, path: str | Path, *, classes: tuple[str, .
     """Weights (float16 to keep the file small), classes, config and metrics; loadable with weights_only.
     report: also write it as JSON beside the checkpoint (path.json). Both files appear, or neither; an
     existing file is kept unless force."""
-    from ..output import write_files
+    from ..files.writing import write_files
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadImage, BadInput, NoFace
-from ..output import short
+from ..files.writing import short
 
 MAX_PIXELS = 40_000_000  # refuse decompression bombs (checked from the header, before any pixel is decoded)
 

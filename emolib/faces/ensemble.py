@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import checkpoint
+from ..files import checkpoints as checkpoint
 from ..errors import EmolibError
 
 # what decides which faces a training run kept for validation, and what a network reads: members must agree
@@ -63,7 +63,7 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
     training report, when it has one). flip_tta: also average each face with its mirror (one more pass per
     network). beside: each network's weights in a file of their own, out's folder/<out's stem>/<its name>, named in
     the checkpoint with their SHA-256 (for a checkpoint that would be too large as one file)."""
-    from ..output import write_files
+    from ..files.writing import write_files
 
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
@@ -135,7 +135,7 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
     out_dir/<its name>, as scripts/train_classifier.py wrote it (weights, config, metrics), with its training
     report beside it when the ensemble's report kept one. For taking a network out of an ensemble, or joining it to
     others (how round 8 recovered round 2's network from an earlier shipped checkpoint). Returns the paths written."""
-    from ..output import write_files
+    from ..files.writing import write_files
 
     path, out_dir = Path(path), Path(out_dir)
     ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)

@@ -23,10 +23,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .. import checkpoint
+from ..files import checkpoints as checkpoint
 from ..config import cache_dir, ensure_dir
 from ..errors import EmolibError
-from ..output import write_files
+from ..files.writing import write_files
 from . import classifier, ensemble
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .classifier import FaceClassifier, FaceConfig, History, build_model, save_checkpoint, scores, train
 from ..config import set_seed
-from .datasets import FaceData, balanced_cap, select_classes, stratified_cap, train_val_split
+from .data.datasets import FaceData, balanced_cap, select_classes, stratified_cap, train_val_split
 
 
 @dataclass
@@ -53,7 +53,7 @@ def training_splits(data: FaceData, cfg: FaceConfig) -> tuple[FaceConfig, FaceDa
 def _votes_of(data: FaceData, votes_path: str | Path | None) -> np.ndarray:
     """FER+'s ten votes of each face, found by its FER2013 row; one clear error when they cannot be found."""
     from ..errors import DatasetNotFound
-    from .datasets import load_ferplus_votes
+    from .data.datasets import load_ferplus_votes
 
     fix = "train on FER2013's own labels: labels='fer2013' (--labels fer2013)"
     if data.rows is None or (data.rows < 0).any():
@@ -71,7 +71,7 @@ def _votes_of(data: FaceData, votes_path: str | Path | None) -> np.ndarray:
 
 def ferplus_relabel(data: FaceData, votes_path: str | Path | None = None) -> FaceData:
     """The same faces under their FER+ majority-vote labels; faces without one are left out."""
-    from .datasets import ferplus_majority
+    from .data.datasets import ferplus_majority
 
     labels = ferplus_majority(_votes_of(data, votes_path), data.classes)
     keep = labels >= 0
@@ -84,7 +84,7 @@ def soft_targets(data: FaceData, cfg: FaceConfig, votes_path: str | Path | None 
     """(N, k) training targets for cfg.labels == "ferplus_soft": each face's FER+ votes over our classes
     (contempt, unknown and not-a-face dropped), mixed with its FER2013 one-hot label by cfg.soft_weight; a
     face with no usable vote keeps its one-hot label. None for the other label choices."""
-    from .datasets import FERPLUS_COLUMNS, FERPLUS_TO_FER
+    from .data.datasets import FERPLUS_COLUMNS, FERPLUS_TO_FER
 
     if cfg.labels != "ferplus_soft":
         return None
@@ -179,8 +179,8 @@ def run(args) -> Path:
     from dataclasses import replace as _replace
 
     from ..config import load
-    from ..output import check_target
-    from .datasets import load_fer2013
+    from ..files.writing import check_target
+    from .data.datasets import load_fer2013
 
     check_target(args.out, args.force)  # refused before an hour of training, not after (the report too)
     check_target(Path(args.out).with_suffix(".json"), args.force)

@@ -1,1 +1,3 @@
-"""Music: the piano-roll convention, MIDI, chords, keys, datasets, rendering and audio, the GAN, the transformer, the emotion judge and the metrics."""
+"""Music: how a melody is represented (notes/), where pieces come from (data/), who writes the notes and how they are
+drawn (models/), the form the models are conditioned on (form) and the explicit edits after them (post), how a piece
+is played (render/) and judged (eval/), and composing as visible steps on top (compose)."""

@@ -19,12 +19,12 @@ import numpy as np
 
 from ..emotion import Quadrant, quadrant
 from ..errors import BadInput, brief
-from . import models
-from .decoding import DEFAULTS as DECODING_DEFAULTS, check as check_decoding, snap
+from .models import registry as models
+from .models.sampling import DEFAULTS as DECODING_DEFAULTS, check as check_decoding, snap
 from .form import apply_form, plan_chords
-from .opening import choose_opening, describe
-from .piece import OPENING, Piece
-from .render import RENDERINGS, render
+from .data.opening import choose_opening, describe
+from .notes.piece import OPENING, Piece
+from .render.midi import RENDERINGS, render
 
 MAX_BARS = 256  # about 15 minutes of music at the slowest tempo
 MAX_SEED = 2**32 - 1
@@ -70,7 +70,7 @@ def check_post(post) -> tuple[str, ...]:
 
 
 def decoding_settings(model: str, emotion: Quadrant, overrides: dict | None = None, *, raw: bool = False) -> dict:
-    """The decoding a model composes with: its registered defaults (emolib.music.models.MODELS; raw: the decoding it
+    """The decoding a model composes with: its registered defaults (emolib.music.models.registry.MODELS; raw: the decoding it
     was trained for, every aid off) and the caller's."""
     if overrides is not None and not isinstance(overrides, dict):
         raise BadInput(f"decoding must be a dict of settings such as {{'temperature': 0.9}}, got {brief(overrides)}")
@@ -132,8 +132,8 @@ class Composition:
         return self.classification.probabilities if self.classification else None
 
     def audio(self, *, separate_process: bool = False):
-        """(waveform, sample rate) of the rendered MIDI (emolib.music.audio; separate_process: stoppable at once)."""
-        from .audio import synthesize
+        """(waveform, sample rate) of the rendered MIDI (emolib.music.render.audio; separate_process: stoppable at once)."""
+        from .render.audio import synthesize
 
         return synthesize(self.midi, separate_process=separate_process)
 
@@ -152,10 +152,10 @@ def compose(emotion: str | Quadrant, *, model: str = "gan", bars: int = 16, seed
     """A melody with harmony for an emotion, step by step (see the module docstring). By default every note is the
     model's: it writes from bar 1, chosen from its own probabilities, and nothing is changed afterwards.
 
-    model: a name in emolib.music.models.MODELS; checkpoint: another checkpoint of that kind.
+    model: a name in emolib.music.models.registry.MODELS; checkpoint: another checkpoint of that kind.
     opening: "scratch" (the model writes every bar), "seed" (a seed-bank tune's first 4 bars, continued by the
     model) or a MIDI file's path or bytes (its first 4 bars). decoding: settings that override the model's
-    registered ones (emolib.music.decoding); raw: start from the decoding the model was trained for, every aid
+    registered ones (emolib.music.models.sampling); raw: start from the decoding the model was trained for, every aid
     off. form: the cadence chords (V at bar 8, V-I at the end) in the chord plan the model is conditioned on.
     post: post-processing steps (POST_STEPS: "form" pastes the form plan's bars and cadence notes, "snap" moves
     notes into the key), none by default. rendering: "expressive" or "neutral" (only how the notes are played).

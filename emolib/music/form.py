@@ -14,9 +14,9 @@ import numpy as np
 
 from dataclasses import replace
 
-from .chords import Chord
-from .piece import Piece
-from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from .notes.chords import Chord
+from .notes.piece import Piece
+from .notes.roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 HALF_CADENCE_BAR = 7  # 0-based: bar 8
 PHRASE_BARS = 4
@@ -27,7 +27,7 @@ VARIED = {4: 0, 5: 1, 6: 2, 12: 0, 13: 1, 14: 2}
 
 def form_plan(bars: int) -> list[int | None]:
     """For each bar, the earlier bar it should vary (0-based), or None: the reference bars the GAN is conditioned
-    on (emolib.music.gan), a a' b a'' over every 16 bars. The model writes the variation itself; nothing is pasted."""
+    on (emolib.music.models.gan), a a' b a'' over every 16 bars. The model writes the variation itself; nothing is pasted."""
     plan: list[int | None] = []
     for b in range(bars):
         start, r = b - b % PERIOD, b % PERIOD

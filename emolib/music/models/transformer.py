@@ -1,6 +1,6 @@
 """A compact emotion-conditioned transformer (in the spirit of EMOPIA's emotion-token transformer).
 
-A minGPT-style decoder over the event tokens of :mod:`emolib.music.tokens`: the emotion and key tokens come
+A minGPT-style decoder over the event tokens of :mod:`emolib.music.notes.tokens`: the emotion and key tokens come
 first, then ``BAR IDX CHORD POS PITCH DUR ...``. Its context holds a whole 16-bar tune (block_size tokens),
 and each bar carries its index in the tune, so while it writes bar 13 it can attend to bar 1 and knows
 where it is: it can learn from the corpus to restate and vary a phrase and to close on a cadence, as
@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import one_thread
-from . import decoding
-from . import tokens as tk
-from .chords import ALL_CHORDS, Chord
-from .piece import REGISTER, Piece, from_c, in_c
-from .roll import STEPS_PER_BAR
+from ...config import one_thread
+from . import sampling as decoding
+from ..notes import tokens as tk
+from ..notes.chords import ALL_CHORDS, Chord
+from ..notes.piece import REGISTER, Piece, from_c, in_c
+from ..notes.roll import STEPS_PER_BAR
 
 
 @dataclass
@@ -209,7 +209,7 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     """Next-token training on whole 16-bar tunes with quadrant-balanced batches, AdamW and warm-up + cosine."""
     from tqdm.auto import tqdm
 
-    from ..config import load
+    from ...config import load
 
     cfg = cfg or load(TransformerConfig)
     torch.manual_seed(cfg.seed)
@@ -281,7 +281,7 @@ def _allowed(state: dict, grid: int = 1) -> np.ndarray:
 
 @dataclass
 class TransformerModel:
-    """The trained transformer, ready to compose: emolib's MelodyModel interface (emolib.music.models)."""
+    """The trained transformer, ready to compose: emolib's MelodyModel interface (emolib.music.models.registry)."""
 
     net: EmotionTransformer
     meta: dict = field(default_factory=dict)  # provenance and history from the checkpoint
@@ -299,14 +299,14 @@ class TransformerModel:
         """Continue the prompt's bars to `bars` bars, one event token at a time, under the prompt's chords (we
         write the chord token in at every bar); a prompt of no bars starts from the emotion token alone.
 
-        Decoding (emolib.music.decoding): the next token is drawn after temperature, top_k and top_p, among
+        Decoding (emolib.music.models.sampling): the next token is drawn after temperature, top_k and top_p, among
         the tokens that keep a valid monophonic melody in the register; the leap penalty lowers the
         probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
         positions and durations are whole cells of `grid` steps; with cadence_tries > 1, bar 8 and the last bar
         are written up to that many times from the same context and the first version that closes on the
         cadence chord is kept (else the first).
         """
-        from .form import cadence_goal
+        from ..form import cadence_goal
 
         settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
                                        leap_penalty=leap_penalty, grid=grid, cadence_tries=cadence_tries))
@@ -419,8 +419,8 @@ LEGACY_DECODING = ("pitch_range", "temperature", "top_p")  # older checkpoints s
 
 def load(path: str | Path) -> TransformerModel:
     """A saved transformer, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
-    from .. import checkpoint
-    from ..errors import EmolibError
+    from ...files import checkpoints as checkpoint
+    from ...errors import EmolibError
 
     ckpt = checkpoint.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
     raw = {k: v for k, v in ckpt["config"].items() if k not in LEGACY_DECODING} if isinstance(ckpt["config"], dict) \

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import EmolibError
+from ...errors import EmolibError
 
 FPS = 4  # frames per second
 FRAMES = 128  # 32 seconds
@@ -114,7 +114,7 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 def fit(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
         cfg: JudgeConfig | None = None) -> tuple[Judge, JudgeReport]:
     """Train on the train split, keep the epoch best on val, report on test (labels 0..3 = Q1..Q4)."""
-    from ..config import load
+    from ...config import load
 
     cfg = cfg or load(JudgeConfig)
     torch.manual_seed(cfg.seed)
@@ -156,9 +156,9 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
     import pretty_midi
     from tqdm.auto import tqdm
 
-    from ..config import cache_dir, ensure_dir
-    from ..errors import DatasetNotFound
-    from .emopia import EMOPIA_URL, emopia_root, quadrant_of, read_split
+    from ...config import cache_dir, ensure_dir
+    from ...errors import DatasetNotFound
+    from ..data.emopia import EMOPIA_URL, emopia_root, quadrant_of, read_split
 
     root = emopia_root(root)
     splits = read_split(root) if (root / "midis").is_dir() else {}
@@ -191,8 +191,8 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
 def train_on_emopia(root: str | Path | None = None, cfg: JudgeConfig | None = None,
                     *, progress: bool = True) -> tuple[Judge, JudgeReport]:
     """The judge, trained on EMOPIA's official split (cached under data/cache, never shipped)."""
-    from .. import checkpoint
-    from ..config import cache_dir, ensure_dir, load
+    from ...files import checkpoints as checkpoint
+    from ...config import cache_dir, ensure_dir, load
 
     cfg = cfg or load(JudgeConfig)
     data = emopia_features(root, progress=progress)

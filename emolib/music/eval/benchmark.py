@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..emotion import EMOTIONS, quadrant
+from ...emotion import EMOTIONS, quadrant
 from .metrics import evaluate, notes_from_midi
 
 # Targets from issue 4 (the earlier student version: mode match 55%, scale consistency 0.80,
@@ -119,7 +119,7 @@ def real_pieces(melodies, *, per_emotion: int = 6, bars: int = 16, seed: int = 0
     Each value has .piece, .roll and .midi, like a Composition."""
     from types import SimpleNamespace
 
-    from .render import render_expressive
+    from ..render.midi import render_expressive
 
     rng = np.random.default_rng(seed)
     out = {}
@@ -168,9 +168,9 @@ def heard(roll: np.ndarray) -> np.ndarray:
 
     import pretty_midi
 
-    from .piece import Piece
-    from .render import render_neutral
-    from .roll import midi_to_roll, pad_to_bars
+    from ..notes.piece import Piece
+    from ..render.midi import render_neutral
+    from ..notes.roll import midi_to_roll, pad_to_bars
 
     buf = io.BytesIO()
     render_neutral(Piece(roll, [], 0, "major")).write(buf)
@@ -187,10 +187,10 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
     scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
     """
     from .critic import features as critic_features
-    from .decoding import ends_on
-    from .form import HALF_CADENCE_BAR, cadence_goal
-    from .key import detect_key, scale_pitch_classes
-    from .roll import STEPS_PER_BAR, roll_to_notes
+    from ..models.sampling import ends_on
+    from ..form import HALF_CADENCE_BAR, cadence_goal
+    from ..notes.key import detect_key, scale_pitch_classes
+    from ..notes.roll import STEPS_PER_BAR, roll_to_notes
 
     notes = roll_to_notes(roll)
     f = critic_features(roll)

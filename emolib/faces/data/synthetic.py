@@ -108,7 +108,7 @@ def write_fer2013_csv(data: FaceData, path) -> None:
     """Write a FaceData as Kaggle's fer2013.csv (emotion,pixels,Usage), e.g. to try the loaders on it."""
     import csv
 
-    from ..emotion import FER_CLASSES
+    from ...emotion import FER_CLASSES
 
     usage = {"train": "Training", "test": "PublicTest"}
     with open(path, "w", newline="") as f:

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .errors import EmolibError
+from ..errors import EmolibError
 
 PSEUDO = ("/proc", "/sys", "/dev")  # file systems of the kernel and devices: never written, --force or not
 NAME_MAX = 255

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import cache_dir, data_root, ensure_dir
-from ..emotion import FER_CLASSES
-from ..errors import DatasetNotFound
+from ...config import cache_dir, data_root, ensure_dir
+from ...emotion import FER_CLASSES
+from ...errors import DatasetNotFound
 
 FER_URL = "https://www.kaggle.com/datasets/msambare/fer2013 (or the challenge's fer2013.csv)"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm"}

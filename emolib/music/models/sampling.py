@@ -1,7 +1,7 @@
 """Decoding and post-processing: how notes are chosen from a model's probabilities, and what may change them after.
 
 **Decoding** is the model's own choice, made from its probabilities; every setting is an argument of both
-models' ``generate`` (:class:`emolib.music.models.MelodyModel`), with the same meaning for each:
+models' ``generate`` (:class:`emolib.music.models.registry.MelodyModel`), with the same meaning for each:
 
 - ``temperature`` (1.0 = the model's probabilities as they are; lower sharpens, higher flattens),
 - ``top_k`` (keep the k most likely choices; 1 = always the most likely, greedy),
@@ -15,7 +15,7 @@ models' ``generate`` (:class:`emolib.music.models.MelodyModel`), with the same m
   written for the model: a version it never wrote cannot be chosen.
 
 **Post-processing** writes or moves notes after the model has chosen them. It is never part of ``generate``:
-each step takes a :class:`~emolib.music.piece.Piece` and returns one whose ``edits`` name the step in every bar
+each step takes a :class:`~emolib.music.notes.piece.Piece` and returns one whose ``edits`` name the step in every bar
 it changed, so a figure or a summary can say so. Here: :func:`snap` (every out-of-key note moved into the
 key); the form plan's restated bars and cadence notes are :func:`emolib.music.form.apply_form`.
 """
@@ -25,10 +25,10 @@ import math
 
 import numpy as np
 
-from ..errors import BadInput, brief
-from .key import scale_pitch_classes
-from .piece import Piece
-from .roll import N_PITCHES
+from ...errors import BadInput, brief
+from ..notes.key import scale_pitch_classes
+from ..notes.piece import Piece
+from ..notes.roll import N_PITCHES
 
 FREE_LEAP = 5  # semitones: moves up to a fourth are never penalised by the leap penalty
 GRIDS = (1, 2, 4, 8, 16)  # grids that divide a 16-step bar

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import BadInput
-from .chords import accompaniment
-from .piece import Piece
-from .roll import STEPS_PER_BAR, Track, roll_to_midi, transpose
+from ...errors import BadInput
+from ..notes.chords import accompaniment
+from ..notes.piece import Piece
+from ..notes.roll import STEPS_PER_BAR, Track, roll_to_midi, transpose
 
 
 @dataclass(frozen=True)

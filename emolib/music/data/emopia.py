@@ -11,13 +11,13 @@ import csv
 import warnings
 from pathlib import Path
 
-from ..config import data_root
-from ..emotion import quadrant
-from ..errors import DatasetNotFound
-from .chords import bar_chords
-from .key import detect_key
-from .piece import REGISTER, Piece
-from .roll import STEPS_PER_QUARTER, into_register, midi_to_roll, pad_to_bars, skyline
+from ...config import data_root
+from ...emotion import quadrant
+from ...errors import DatasetNotFound
+from ..notes.chords import bar_chords
+from ..notes.key import detect_key
+from ..notes.piece import REGISTER, Piece
+from ..notes.roll import STEPS_PER_QUARTER, into_register, midi_to_roll, pad_to_bars, skyline
 
 EMOPIA_URL = "https://zenodo.org/record/5090631 (EMOPIA 1.0)"
 SPLITS = ("train", "val", "test")

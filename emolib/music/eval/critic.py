@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .key import detect_key, scale_pitch_classes
-from .melodic import VARIATION, alike, bar_signature
-from .roll import STEPS_PER_BAR, roll_to_notes
+from ..notes.key import detect_key, scale_pitch_classes
+from ..notes.melodic import VARIATION, alike, bar_signature
+from ..notes.roll import STEPS_PER_BAR, roll_to_notes
 
 # Every feature the critic sees, with what it measures (per piece, over the measured bars).
 FEATURES: dict[str, str] = {

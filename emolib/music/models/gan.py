@@ -6,7 +6,7 @@ y and never sees the earlier bars. What we condition on:
 
 - y: the emotion (4), the mode (major/minor), the bar's chord (MIDINet's 12 + 1), the bar's place in the tune
   (16) and how many bars are left after it (16: 0 in the last bar, so it learns how tunes end), and whether a
-  reference bar is given (1). Every tune is moved to C to learn (as folk-rnn does; emolib.music.piece.in_c), so
+  reference bar is given (1). Every tune is moved to C to learn (as folk-rnn does; emolib.music.notes.piece.in_c), so
   the key is only its mode, chords are degrees of it, and a piece is moved back to its key after writing;
 - the conditioner sees two bars: the previous bar (MIDINet's, for continuity) and a *reference bar*. In
   training the reference is the earlier bar of the same tune that the bar restates or varies (at least 2/3 of
@@ -38,14 +38,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import one_thread
-from ..emotion import EMOTIONS
-from ..errors import BadInput
-from . import decoding
-from .chords import Chord, chord_vector
-from .melodic import VARIATION, alike
-from .piece import REGISTER, Piece, from_c, in_c
-from .roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from ...config import one_thread
+from ...emotion import EMOTIONS
+from ...errors import BadInput
+from . import sampling as decoding
+from ..notes.chords import Chord, chord_vector
+from ..notes.melodic import VARIATION, alike
+from ..notes.piece import REGISTER, Piece, from_c, in_c
+from ..notes.roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 LOW, HIGH = REGISTER
 REST, HOLD = 0, 1  # step classes; the onset of pitch p is class 2 + p - LOW
@@ -505,7 +505,7 @@ def closes_on(bar: np.ndarray, goal: tuple[int, ...]) -> bool:
 
 @dataclass
 class GANModel:
-    """The trained generator, ready to compose: emolib's MelodyModel interface (emolib.music.models)."""
+    """The trained generator, ready to compose: emolib's MelodyModel interface (emolib.music.models.registry)."""
 
     net: Generator
     cfg: GANConfig
@@ -521,14 +521,14 @@ class GANModel:
 
         Each bar is conditioned on the emotion, the key, its chord, its place in the tune, the bar before it
         and the reference bar the form plan names for it (emolib.music.form.form_plan); its noise comes from
-        `seed`. Decoding (emolib.music.decoding): at each step the model's class probabilities, re-ranked by
+        `seed`. Decoding (emolib.music.models.sampling): at each step the model's class probabilities, re-ranked by
         the leap penalty, chosen by temperature / top_k / top_p (top_k=1: the most likely, as MIDINet does);
         with cadence_tries > 1, up to that many versions of bar 8 and the last bar (each from new noise) and the
         first that closes on the cadence chord is kept.
         """
-        from .form import form_plan
+        from ..form import form_plan
 
-        from .form import cadence_goal
+        from ..form import cadence_goal
 
         settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
                                        leap_penalty=leap_penalty, grid=grid, cadence_tries=cadence_tries))
@@ -581,7 +581,7 @@ GAN_LIMITS = {"z_dim": (1, 1024), "gf": (1, 1024), "cf": (1, 512), "df": (1, 102
 
 def load(path: str | Path) -> GANModel:
     """A saved generator, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
-    from .. import checkpoint
+    from ...files import checkpoints as checkpoint
 
     ckpt = checkpoint.read(path, "GAN", ("generator", "config"), "train one with scripts/train_gan.py")
     cfg = checkpoint.config(GANConfig, ckpt["config"], path, "GAN", GAN_LIMITS, tuples=("transpose",))
@@ -592,7 +592,7 @@ def load(path: str | Path) -> GANModel:
 
 def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = True) -> GANModel:
     """Build MIDINet, train it on the labelled pieces' bars, and return the generator ready to compose."""
-    from ..config import load as load_config
+    from ...config import load as load_config
 
     cfg = cfg or load_config(GANConfig)
     net = train(build(cfg), bar_pairs(pieces, cfg.max_bars), progress=progress)

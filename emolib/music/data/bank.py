@@ -3,7 +3,7 @@
 A model can continue an opening taken from real music of the requested quadrant, under that tune's own
 chords; composing from scratch still takes its chords and key from here. The bank is built from the folk
 corpus (music21's bundled, freely usable tunes) and ships with emolib, so composing needs neither a
-dataset nor a corpus parse. Each entry is a :class:`~emolib.music.piece.Piece` of 4 bars whose bars are
+dataset nor a corpus parse. Each entry is a :class:`~emolib.music.notes.piece.Piece` of 4 bars whose bars are
 marked as a given opening.
 """
 from __future__ import annotations
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import PACKAGE_DATA
-from ..emotion import EMOTIONS, quadrant
-from ..errors import EmolibError
-from .chords import ALL_CHORDS
-from .piece import OPENING, Piece
-from .roll import SEGMENT_STEPS, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from ...config import PACKAGE_DATA
+from ...emotion import EMOTIONS, quadrant
+from ...errors import EmolibError
+from ..notes.chords import ALL_CHORDS
+from ..notes.piece import OPENING, Piece
+from ..notes.roll import SEGMENT_STEPS, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
-SEED_BANK = PACKAGE_DATA / "seed_bank.npz"
+SEED_BANK = PACKAGE_DATA / "opening_bank.npz"
 PROGRESSION_BARS = 16
 OPENING_BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4
 SOURCE = "seed bank"

@@ -26,12 +26,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..config import cache_dir, ensure_dir, load
-from ..emotion import QUADRANTS, Quadrant
-from .chords import bar_chords
-from .key import detect_key
-from .piece import REGISTER, Piece
-from .roll import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
+from ...config import cache_dir, ensure_dir, load
+from ...emotion import QUADRANTS, Quadrant
+from ..notes.chords import bar_chords
+from ..notes.key import detect_key
+from ..notes.piece import REGISTER, Piece
+from ..notes.roll import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
 
 SOURCES = ("essenFolksong", "oneills1850", "ryansMammoth")  # what the models learn from
 # A second collection the models never see, also bundled with music21: Aird's Selection of Scotch, English, Irish
@@ -178,7 +178,7 @@ def corpus_root() -> Path:
 
     spec = importlib.util.find_spec("music21")
     if spec is None or not spec.submodule_search_locations:
-        from ..errors import DatasetNotFound
+        from ...errors import DatasetNotFound
 
         raise DatasetNotFound("music21 is not installed: its bundled folk corpus is the melody data; pip install music21")
     return Path(list(spec.submodule_search_locations)[0]) / "corpus"

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotion import Quadrant
-from ..errors import BadInput, BadMidi, brief
-from .chords import bar_chords
-from .key import detect_key
-from .piece import OPENING, REGISTER, Piece, empty
-from .roll import SEGMENT_STEPS, STEPS_PER_BAR, fold_into_register, into_register, midi_to_roll, pad_to_bars, skyline
-from .seeds import OPENING_BARS, PROGRESSION_BARS, choose_seed
+from ...emotion import Quadrant
+from ...errors import BadInput, BadMidi, brief
+from ..notes.chords import bar_chords
+from ..notes.key import detect_key
+from ..notes.piece import OPENING, REGISTER, Piece, empty
+from ..notes.roll import SEGMENT_STEPS, STEPS_PER_BAR, fold_into_register, into_register, midi_to_roll, pad_to_bars, skyline
+from .bank import OPENING_BARS, PROGRESSION_BARS, choose_seed
 
 OPENINGS = ("seed", "scratch")  # or a MIDI file
 MAX_MIDI_BYTES = 5_000_000  # a long orchestral MIDI is about 1 MB; a bigger one is not a melody file
@@ -99,7 +99,7 @@ def opening_from_midi(source: str | Path | bytes) -> Piece:
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, title, data = "the uploaded MIDI file", "uploaded MIDI", bytes(source)
     else:
-        from ..faces.detect import check_readable_file
+        from ...faces.detect import check_readable_file
 
         path = Path(source)
         check_readable_file(path, "MIDI file", BadMidi)

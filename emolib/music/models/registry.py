@@ -2,10 +2,10 @@
 
 Both models answer the same call, in the style of nanoGPT's ``model.generate(idx, max_new_tokens,
 temperature=1.0, top_k=None)``: ``model.generate(prompt, bars, seed=..., temperature=..., top_k=..., ...)``
-continues a :class:`~emolib.music.piece.Piece` (the given opening bars, possibly none, with the chord plan
+continues a :class:`~emolib.music.notes.piece.Piece` (the given opening bars, possibly none, with the chord plan
 for every bar) to `bars` bars and returns the longer Piece, whose new bars are marked as the model's.
 Decoding settings are call arguments with the same meaning and the same defaults for both models
-(:mod:`emolib.music.decoding`); what ``compose`` passes by default is declared once, in :data:`MODELS`.
+(:mod:`emolib.music.models.sampling`); what ``compose`` passes by default is declared once, in :data:`MODELS`.
 
 A registry instead of if/else by name (timm's ``create_model``): each :class:`ModelSpec` names its shipped
 checkpoint, the module that loads it and the decoding ``compose`` uses with it; :func:`load` returns a
@@ -21,9 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..config import checkpoints_dir
-from ..errors import BadInput, brief
-from .piece import Piece
+from ...config import checkpoints_dir
+from ...errors import BadInput, brief
+from ..notes.piece import Piece
 
 
 class MelodyModel(Protocol):
@@ -71,13 +71,13 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 
 register(ModelSpec(
-    "gan", "midinet_folk.pt", "emolib.music.gan",
+    "gan", "midinet_folk.pt", "emolib.music.models.gan",
     "MIDINet-style conditional GAN: one bar at a time, conditioned on the bar before and a reference bar",
     # the most likely class at each step, as the discriminator saw it in training (MIDINet's decoding); bar 8 and
     # the last bar re-ranked among up to 16 of the model's own versions, for a cadence (decoding.cadence_tries)
     decoding={"top_k": 1, "cadence_tries": 16}, raw={"top_k": 1}))
 register(ModelSpec(
-    "transformer", "transformer_folk.pt", "emolib.music.transformer",
+    "transformer", "transformer_folk.pt", "emolib.music.models.transformer",
     "emotion-token transformer (EMOPIA-style): one event token at a time, attending to the whole tune",
     # nucleus sampling, as in EMOPIA's and most music transformers' decoding; cadence bars re-ranked as the GAN's,
     # with fewer tries: each try rewrites a whole bar token by token (4 keep the median 16 bars under 0.5 s)

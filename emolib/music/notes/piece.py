@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..emotion import Quadrant
+from ...emotion import Quadrant
 from .chords import Chord
 from .roll import N_PITCHES, REGISTER, STEPS_PER_BAR
 

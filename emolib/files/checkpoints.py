@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import EmolibError
+from ..errors import EmolibError
 
 C = TypeVar("C")
 MAX_BYTES = 500_000_000  # our checkpoints are 2-14 MB; a bigger file is not read into memory

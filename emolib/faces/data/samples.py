@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import PACKAGE_DATA
-from ..errors import BadImage
+from ...config import PACKAGE_DATA
+from ...errors import BadImage
 
 FACES = PACKAGE_DATA / "faces"
 SOURCES = {"darwin": "Darwin 1872, public domain", "london": "London Set, CC BY 4.0", "diffusion": "DiffusionFER, CC0, AI"}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .key import detect_key, scale_pitch_classes
-from .roll import STEPS_PER_QUARTER, roll_to_notes, seconds_to_quarters
+from ..notes.key import detect_key, scale_pitch_classes
+from ..notes.roll import STEPS_PER_QUARTER, roll_to_notes, seconds_to_quarters
 
 
 @dataclass
