@@ -28,7 +28,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .faces import training
     from .music.compose import MAX_BARS, MAX_SEED, POST_STEPS
     from .music.models.registry import MODELS
     from .music.render.midi import RENDERINGS
@@ -48,9 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
     c.add_argument("--model", default="gan", choices=list(MODELS), type=str.lower,
                    help="; ".join(f"{s.name}: {s.summary}" for s in MODELS.values()))
-    c.add_argument("--opening", default="scratch", metavar="{scratch,seed,FILE.mid}",
-                   help="how the piece starts: 'scratch' (default: the model writes every bar), 'seed' (4 bars of a "
-                        "real tune from the seed bank, continued by the model), or your own MIDI file (its first 4 bars)")
+    c.add_argument("--opening", default="scratch", metavar="{scratch,bank,FILE.mid}",
+                   help="how the piece starts: 'scratch' (default: the model writes every bar), 'bank' (4 bars of a "
+                        "real tune from the opening bank, continued by the model), or your own MIDI file (its first 4 bars)")
     d = c.add_argument_group("decoding (how the model's notes are chosen from its probabilities; default: the "
                              "model's settings in emolib.music.models.registry)")
     d.add_argument("--raw", action="store_true",
@@ -86,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--center-crop", action="store_true", help="use a photo's centre when no face is found")
     k.add_argument("--json", action="store_true", help="JSON lines (the default output, kept for scripts)")
     t = sub.add_parser("train-classifier", help="train the face classifier on FER2013's official split")
-    training.add_arguments(t)
+    _training_arguments(t)
     return p
 
 
@@ -114,7 +113,7 @@ def _compose(args) -> int:
     image = sample(args.sample).path if args.sample else resolve(args.image)
     if image == "":
         raise EmolibError("--image is empty", "give a photo's path, or leave --image out for the sample face")
-    inputs = [image, args.checkpoint, args.opening if args.opening not in ("seed", "scratch") else None]
+    inputs = [image, args.checkpoint, args.opening if args.opening not in ("bank", "scratch") else None]
     out = check_target(args.out, args.force, inputs=inputs)  # refused before any work is done
     wav = check_target(args.wav, args.force, inputs=inputs) if args.wav is not None else None
     if wav is not None and (os.path.realpath(wav) == os.path.realpath(out)):
@@ -161,6 +160,65 @@ def _classify(args) -> int:
     return 0
 
 
+# ---- train-classifier -------------------------------------------------------------------------------------------
+
+PROVENANCE = "FER2013 official split (Training -> train/val; PublicTest+PrivateTest -> test), emolib train-classifier"
+
+
+def _training_arguments(ap) -> None:
+    """The train-classifier command's options."""
+    ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
+    ap.add_argument("--out", required=True, help="checkpoint to write (.pt; a .json report goes beside it). Each finished "
+                    "epoch is kept in OUT.epoch: if the run is interrupted, the same command goes on from there")
+    ap.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    ap.add_argument("--classes", help="comma-separated classes (default: all seven), e.g. happy,sad,angry")
+    ap.add_argument("--init", choices=["lite0", "imagenet", "random"])
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--image-size", type=int)
+    ap.add_argument("--max-train", type=int)
+    ap.add_argument("--label-smoothing", type=float)
+    ap.add_argument("--class-weight-power", type=float)
+    ap.add_argument("--labels", choices=["fer2013", "ferplus", "ferplus_soft"])
+    ap.add_argument("--soft-weight", type=float)
+    ap.add_argument("--blur", type=float)
+    ap.add_argument("--erase", type=float)
+    ap.add_argument("--flip-tta", dest="flip_tta", action="store_true", default=None)
+    ap.add_argument("--no-flip-tta", dest="flip_tta", action="store_false")
+
+
+def _resume_file(out: str | Path) -> Path:
+    """Where the training command keeps its last finished epoch: beside --out, removed once --out is written."""
+    out = Path(out)
+    return out.with_name(out.name + ".epoch")
+
+
+def _train_classifier(args) -> int:
+    """Train with the command's options, score once on the official test split, save."""
+    from dataclasses import replace
+
+    from .config import load
+    from .faces.data.datasets import load_fer2013
+    from .faces.training import FaceConfig, fit_and_evaluate, save_run
+    from .files.writing import check_target
+
+    check_target(args.out, args.force)  # refused before an hour of training, not after (the report too)
+    check_target(Path(args.out).with_suffix(".json"), args.force)
+    cfg = load(FaceConfig)
+    if args.classes:
+        cfg = replace(cfg, classes=tuple(c.strip() for c in args.classes.split(",")))
+    for key in ("init", "epochs", "image_size", "max_train", "label_smoothing", "class_weight_power", "labels",
+                "soft_weight", "blur", "erase", "flip_tta"):
+        if getattr(args, key) is not None:
+            cfg = replace(cfg, **{key: getattr(args, key)})
+    resume = _resume_file(args.out)
+    result = fit_and_evaluate(load_fer2013(args.data), cfg, resume_file=resume)
+    path = save_run(result, args.out, provenance=PROVENANCE, force=args.force)  # OUT.epoch stays if this fails
+    resume.unlink(missing_ok=True)
+    print(f"test accuracy {result.test['accuracy']:.4f} macro-F1 {result.test['macro_f1']:.4f} "
+          f"({result.history.images_per_second:.0f} img/s, {result.seconds / 60:.1f} min) -> {path}")
+    return 0
+
+
 def _interrupt(signum, frame):  # SIGTERM and SIGHUP end a run as Ctrl-C does: cleanly, files removed
     raise KeyboardInterrupt
 
@@ -182,9 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "classify":
             return _classify(args)
         if args.command == "train-classifier":
-            from .faces.training import run
-
-            run(args)
+            return _train_classifier(args)
     except EmolibError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

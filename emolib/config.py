@@ -1,7 +1,7 @@
 """Paths, fast mode, seeding, threads and device choice: what every stage reads.
 
-Each stage's config dataclass lives beside the model it configures (``FaceConfig`` in
-:mod:`emolib.faces.classifier`, ``GANConfig`` in :mod:`emolib.music.models.gan`, ``TransformerConfig`` in
+Each stage's config dataclass lives beside the code it configures (``FaceConfig`` in
+:mod:`emolib.faces.training`, ``GANConfig`` in :mod:`emolib.music.models.gan`, ``TransformerConfig`` in
 :mod:`emolib.music.models.transformer`, ``CorpusConfig`` in :mod:`emolib.music.data.corpus`); its defaults are the
 full run and ``fast()`` shrinks data and epochs so CI and a classroom laptop finish in seconds.
 ``EMOLIB_FAST=1`` selects fast mode everywhere through :func:`load`. Nothing here writes to disk or

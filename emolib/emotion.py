@@ -91,14 +91,6 @@ def quadrant(emotion: str | int) -> Quadrant:
     return QUADRANTS[key]
 
 
-def quadrant_probabilities(face_probs: dict[str, float]) -> dict[str, float]:
-    """Sum face-label probabilities into the four music emotions (happy, angry, sad, calm)."""
-    out = {name: 0.0 for name in EMOTIONS}
-    for label, p in face_probs.items():
-        out[quadrant(label).name] += float(p)
-    return out
-
-
 def valence_arousal(face_probs: dict[str, float]) -> tuple[float, float]:
     """A face's point on Russell's plane: its class coordinates weighted by their probabilities (normalised to sum
     to 1, so the point is a mean even for scores that do not)."""

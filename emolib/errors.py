@@ -46,3 +46,9 @@ def brief(value) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     return f"a {type(value).__name__}"
+
+
+def short(path) -> str:
+    """A path as it may appear in a one-line message: at most 100 characters, control characters shown as '?'."""
+    text = "".join(c if c.isprintable() else "?" for c in str(path))
+    return text if len(text) <= 100 else text[:97] + "..."

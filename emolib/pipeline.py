@@ -1,7 +1,7 @@
 """Image -> emotion -> melody -> MIDI/audio, as pure functions (the CLI and the widget call these).
 
 This module is the face part: finding and classifying the face, and placing it on Russell's plane. The
-music is composed by :func:`emolib.music.compose.compose`, step by step.
+music is composed by :func:`emolib.music.compose.compose_music`, step by step.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 
 from .config import PACKAGE_DATA
 from .emotion import music_emotion, quadrant, valence_arousal
-from .errors import BadImage, BadInput, EmolibError
-from .files.writing import short
+from .errors import BadImage, BadInput, short
+from .faces.detect import IMAGE_SUFFIXES
 from .music.compose import Composition
 
 SAMPLE_FACE = PACKAGE_DATA / "astronaut.jpg"  # scikit-image's astronaut photo (public domain, NASA)
@@ -53,10 +53,6 @@ def classify(image: str | Path | bytes, *, detect: bool = True, center_fallback:
     if isinstance(result, BadInput):
         raise result
     return result
-
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm",
-                  ".pbm", ".pnm", ".avif", ".heic", ".heif")  # a folder's images (one PIL cannot read gets an error line)
 
 
 def expand_images(paths: list[str | Path]) -> list[Path | BadInput]:
@@ -110,8 +106,8 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
     from tqdm.auto import tqdm
 
     from .faces.classifier import load_classifier
-    from .faces.detect import crop_face, load_image
     from .faces.data.samples import resolve
+    from .faces.detect import crop_face, load_image
 
     clf = load_classifier(checkpoint)
     done: list = []  # results of this batch, in order: Classification placeholders or BadInput
@@ -133,7 +129,9 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
         try:
             if isinstance(image, BadInput):  # a folder that could not be read, found by expand_images
                 raise image
-            face, box = crop_face(load_image(resolve(image)), detect=detect, center_fallback=center_fallback)
+            source = resolve(image)  # a sample's name becomes its file; a path or an upload's bytes stay
+            gray = load_image(source)
+            face, box = crop_face(gray, detect=detect, center_fallback=center_fallback)
         except BadInput as exc:
             name = getattr(exc, "image", name)
             err = exc if name in str(exc) or name == "upload" else type(exc)(f"{name}: {exc.message}", exc.hint)
@@ -155,11 +153,11 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
     """Compose for the face in an image (default: the sample face) or for an emotion: the face part of the pipeline.
 
     The face is classified and its valence-arousal point picks the music's quadrant; then
-    emolib.music.compose.compose writes the music, step by step, with the keyword arguments in `music`
+    emolib.music.compose.compose_music writes the music, step by step, with the keyword arguments in `music`
     (bars, seed, model, checkpoint, opening, decoding, post, form, rendering: see its docstring). Given both an
     image and an emotion, the face is still classified (the result shows it) and the emotion overrides it.
     """
-    from .music.compose import check_emotion, compose as compose_music
+    from .music.compose import check_emotion, compose_music
 
     result = None
     q = check_emotion(emotion) if emotion is not None else None  # a bad emotion fails before any work

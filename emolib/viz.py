@@ -4,13 +4,11 @@ Every function returns the matplotlib Figure; :func:`save_fig` writes it to ``fi
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .config import ensure_dir, figures_dir
 from .emotion import QUADRANTS, VA_COORDINATES, quadrant, valence_arousal
-from .music.notes.piece import REGISTER
-from .music.notes.roll import STEPS_PER_BAR
+from .music.notes.roll import REGISTER, STEPS_PER_BAR
 
 QUADRANT_COLORS = {"happy": "#f2b701", "angry": "#e73f3f", "sad": "#3969ac", "calm": "#11a579"}
 ACCOMPANIMENT_COLOR = "#9aa5b1"
@@ -114,18 +112,6 @@ def plot_roll_cells(roll: np.ndarray, pitches: range, *, title: str = "one bar, 
     a.set_title(f"{title}: the roll's cells (1 = the pitch sounds in that sixteenth)")
     plot_roll(roll, b, title="the notes they encode", pitch_range=(pitches.start - 0.5, pitches.stop - 0.5))
     fig.tight_layout()
-    return fig
-
-
-def plot_matrix(matrix: np.ndarray, *, xlabel: str = "", ylabel: str = "", title: str = ""):
-    """A matrix as a heat map with a colour bar (attention weights, confusion counts, ...)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.6, 4))
-    im = ax.imshow(matrix, cmap="viridis", vmin=0)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
     return fig
 
 
@@ -365,8 +351,8 @@ def plot_composition(result, image: np.ndarray | None = None):
                 f"(v, a) = ({point[0]:+.2f}, {point[1]:+.2f}) -> {result.quadrant.code} {result.emotion}",
                 highlight=result.emotion, labels=labels)
     ax = fig.add_subplot(grid[1, :])
-    from .music.render.midi import expressive_tracks
     from .music.notes.roll import Track
+    from .music.render.midi import expressive_tracks
 
     roll, given, edited = provenance(result)
     # as the rendering plays them: the expressive one shifts the register and adds an accompaniment
@@ -410,27 +396,6 @@ def plot_gan_history(history: dict, *, every: int = 5):
     return fig
 
 
-def plot_metric_comparison(rows: list[dict], metrics: list[str], *, hue: str = "source", title: str = ""):
-    """Box plots of metrics per quadrant, one box per source (real, GAN, transformer, ...)."""
-    import pandas as pd
-    import seaborn as sns
-
-    plt = _plt()
-    df = pd.DataFrame(rows)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.4), squeeze=False)
-    order = [q for q in QUADRANT_COLORS if q in set(df["quadrant"])]
-    for i, (ax, metric) in enumerate(zip(axes.ravel(), metrics)):
-        sns.boxplot(data=df, x="quadrant", y=metric, hue=hue, order=order, ax=ax, fliersize=1, legend=i == 0)
-        ax.set_title(metric.replace("_", " "), fontsize=10)
-        ax.set_xlabel("")
-        ax.set_ylabel(UNITS.get(metric, ""), fontsize=8)
-        ax.tick_params(axis="x", rotation=30)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
 def plot_curves(curves: dict[str, list[float]], *, xlabel: str = "step", x: dict[str, np.ndarray] | None = None,
                 title: str = "", logy: bool = False):
     """Named curves on one axis (x defaults to 0, 1, 2, ...; give x per curve for sparse ones)."""
@@ -446,22 +411,5 @@ def plot_curves(curves: dict[str, list[float]], *, xlabel: str = "step", x: dict
     ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_va_points(points: np.ndarray, labels: list[str], *, title: str = "Faces on Russell's plane",
-                   per_label: int = 150):
-    """Faces' valence-arousal points (N, 2), one colour per true label, over the four quadrants."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.6, 5.2))
-    _draw_plane(ax, None, title)
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(0)
-    for name in dict.fromkeys(labels.tolist()):
-        idx = np.flatnonzero(labels == name)
-        idx = rng.choice(idx, min(per_label, len(idx)), replace=False)
-        ax.scatter(points[idx, 0], points[idx, 1], s=8, alpha=0.6, label=f"true {name}")
-    ax.legend(fontsize=7, loc="lower left", ncol=2)
     fig.tight_layout()
     return fig

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .emotion import EMOTIONS, quadrant
 from .errors import BadMidi, EmolibError, NoFace
-from .music.compose import Composition
 from .files.writing import free_path, write_files
+from .music.compose import Composition
 from .pipeline import SAMPLE_FACE, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
@@ -34,7 +34,7 @@ def _samples() -> dict[str, object]:
 SAMPLES = _samples()
 UPLOAD = "my uploaded photo"
 FROM_FACE = "from the face"
-OPENINGS = {"from scratch: the model writes every bar": "scratch", "seed bank: a real tune's first 4 bars": "seed",
+OPENINGS = {"from scratch: the model writes every bar": "scratch", "opening bank: a real tune's first 4 bars": "bank",
             "my MIDI file: its first 4 bars": "upload"}
 
 
@@ -55,7 +55,7 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
     """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
 
     emotion: None (the face decides) or a music emotion that overrides the face's.
-    opening: "seed", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.data.opening).
+    opening: "bank", "scratch" or the bytes of an uploaded MIDI file (see emolib.music.data.opening).
     """
     from .faces.detect import load_image
     from .music.compose import check_bars, check_seed

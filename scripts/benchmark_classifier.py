@@ -24,8 +24,10 @@ from pathlib import Path
 
 from emolib.config import checkpoints_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
-from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier, scores_among
-from emolib.faces.data.datasets import ferplus_majority, load_fer2013, load_ferplus_votes, select_classes
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier
+from emolib.faces.data.datasets import load_fer2013, select_classes
+from emolib.faces.data.ferplus import ferplus_majority, load_ferplus_votes
+from emolib.faces.metrics import scores_among
 
 
 def table(name: str, s: dict) -> str:

@@ -47,7 +47,7 @@ def _real(split: str):
 def _sources(args, progress: bool = True) -> dict[str, tuple[list[dict], list]]:
     """Rows and pieces of each model's default output and raw output (or one model, another checkpoint, other
     decoding settings: how choices are tried on the validation split)."""
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
     from emolib.music.models.registry import MODELS
 
     names = args.models.split(",") if args.models else list(MODELS)
@@ -58,7 +58,7 @@ def _sources(args, progress: bool = True) -> dict[str, tuple[list[dict], list]]:
             if decoding and raw:
                 continue
             out[f"{name}, {label}"] = benchmark.generated_rows(
-                compose, seeds=args.seeds, model=name, raw=raw, rendering="neutral", progress=progress,
+                compose_music, seeds=args.seeds, model=name, raw=raw, rendering="neutral", progress=progress,
                 checkpoint=args.checkpoint if len(names) == 1 else None, decoding=decoding)
     return out
 
@@ -74,23 +74,25 @@ def targets(args) -> dict:
     print(benchmark.format_table(columns))
     print(json.dumps(met, indent=1))
     return {"split": args.split, "seeds_per_emotion": args.seeds, "columns": columns, "meets": met,
-            "targets": {k: list(v) for k, v in benchmark.TARGETS_21.items()}}
+            "targets": {k: list(v) for k, v in benchmark.FORM_TARGETS.items()}}
 
 
 def critic(args) -> dict:
-    from emolib.music.eval import critic as C
     from emolib.music.data.corpus import load_held_out
-    from emolib.music.notes.melodic import shuffled_intervals
+    from emolib.music.eval import copying
+    from emolib.music.eval import critic as C
+    from emolib.music.eval.critic import shuffled_intervals
+    from emolib.music.eval.features import FEATURES, matrix
 
     real = _real(args.split)
     other = _real("val" if args.split == "test" else "train")
     aird = [m for m in load_held_out(progress=False) if m.bars >= 16]
     by_emotion = {e: [m for m in real if m.quadrant.name == e] for e in ("happy", "angry", "sad", "calm")}
-    x_real = {e: C.matrix([benchmark.heard(m.roll[:256]) for m in ms]) for e, ms in by_emotion.items()}
-    x_other = C.matrix([benchmark.heard(m.roll[:256]) for m in other])
-    x_aird = C.matrix([benchmark.heard(m.roll[:256]) for m in aird])
+    x_real = {e: matrix([benchmark.heard(m.roll[:256]) for m in ms]) for e, ms in by_emotion.items()}
+    x_other = matrix([benchmark.heard(m.roll[:256]) for m in other])
+    x_aird = matrix([benchmark.heard(m.roll[:256]) for m in aird])
     rng = np.random.default_rng(0)
-    shuffled = C.matrix([benchmark.heard(shuffled_intervals(m.roll[:256], rng, from_bar=0)) for m in real])
+    shuffled = matrix([benchmark.heard(shuffled_intervals(m.roll[:256], rng, from_bar=0)) for m in real])
 
     def matched(x_gen_by_emotion: dict[str, np.ndarray]) -> dict:
         """The test on equal numbers per emotion: as many of each as both sides have (at most seeds)."""
@@ -103,14 +105,14 @@ def critic(args) -> dict:
 
     from emolib.music.data.corpus import load_folk
 
-    train_index = C.copy_index([m.roll[:256] for m in load_folk(split="train", progress=False)])
-    rows, copies = {}, {f"real ({args.split} split)": C.copying([m.roll[:256] for m in real], train_index)}
+    train_index = copying.copy_index([m.roll[:256] for m in load_folk(split="train", progress=False)])
+    rows, copies = {}, {f"real ({args.split} split)": copying.copying([m.roll[:256] for m in real], train_index)}
     for label, (feature_rows, pieces) in _sources(args).items():
-        x = C.matrix([benchmark.heard(p.roll) for p in pieces])
+        x = matrix([benchmark.heard(p.roll) for p in pieces])
         emotions = np.array([p.emotion for p in pieces])
         rows[f"{label} vs real"] = matched({e: x[emotions == e] for e in by_emotion})
         rows[f"{label} vs Aird's Airs"] = C.critic(x, x_aird, n=len(x), repeats=args.repeats)
-        copies[label] = C.copying([p.roll for p in pieces], train_index)
+        copies[label] = copying.copying([p.roll for p in pieces], train_index)
     all_real = np.concatenate(list(x_real.values()))
     rows["real vs real (another split)"] = C.critic(all_real, x_other, n=64, repeats=args.repeats)
     rows["real vs Aird's Airs"] = C.critic(all_real, x_aird, n=64, repeats=args.repeats)
@@ -119,17 +121,17 @@ def critic(args) -> dict:
         print(f"{label:45s} {r['accuracy']:.2f} ± {r['spread']:.2f} (n = {r['n']} + {r['n']})")
     for label, c in copies.items():
         print(f"{label:45s} shares 16+ notes with a training tune: {c['share_16_notes']:.0%}, 32+: {c['share_32_notes']:.0%}")
-    return {"split": args.split, "seeds_per_emotion": args.seeds, "features": C.FEATURES, "rows": rows, "copying": copies,
+    return {"split": args.split, "seeds_per_emotion": args.seeds, "features": FEATURES, "rows": rows, "copying": copies,
             "target": 0.80, "real_tunes": {"split": len(real), "other split": len(other), "Aird's Airs": len(aird)}}
 
 
 def issue4(args) -> None:
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
     from emolib.music.models.registry import checkpoint_path
 
     seeds = args.seeds or 6
     with tempfile.TemporaryDirectory() as tmp:
-        rows = benchmark.run(lambda e, s: compose(e, seed=s, bars=args.bars, model=args.model, checkpoint=args.checkpoint),
+        rows = benchmark.run(lambda e, s: compose_music(e, seed=s, bars=args.bars, model=args.model, checkpoint=args.checkpoint),
                              tmp, seeds=seeds, bars=args.bars)
     result = benchmark.summary(rows, args.bars)
     result["onsets_per_bar"] = {e: round(float(sum(r["onsets_per_bar"] for r in rows if r["emotion"] == e) / seeds), 2)

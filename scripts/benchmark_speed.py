@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emolib.faces.classifier import INFERENCE_BATCH, predict_proba
+from emolib.faces.network import INFERENCE_BATCH, predict_proba
 
 SWEEP_REPEATS = 5  # calls per batch size in the sweep (seven sizes; the table's rows take --repeats calls each)
 
@@ -109,9 +109,9 @@ def table(out: dict) -> str:
 def main() -> None:
     from emolib.config import ensure_dir, figures_dir
     from emolib.faces.classifier import load_classifier
-    from emolib.music.models.registry import registry as models
+    from emolib.music.models import registry as models
     from emolib.music.render.audio import synthesize
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
     from emolib.pipeline import SAMPLE_FACE, compose as compose_face
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,9 +148,9 @@ def main() -> None:
         str(b): round(1000 * seconds / len(faces), 2) for b, seconds in batch_sweep(clf, faces).items()}
 
     for name in models.MODELS:
-        out[f"{name}_seconds_per_16_bars"] = timed(lambda i: compose("happy", seed=max(i, 0), model=name), args.repeats)
+        out[f"{name}_seconds_per_16_bars"] = timed(lambda i: compose_music("happy", seed=max(i, 0), model=name), args.repeats)
 
-    happy = compose("happy", seed=0).midi
+    happy = compose_music("happy", seed=0).midi
     out["render_happy_16_bars_seconds"] = timed(lambda i: synthesize(happy), args.repeats)
     out["render_happy_16_bars_audio_seconds"] = round(happy.get_end_time(), 1)
 

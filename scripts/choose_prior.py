@@ -29,7 +29,9 @@ import math
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
-from emolib.faces.classifier import DEFAULT_CHECKPOINT, apply_prior, load_classifier, scores, scores_among
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier
+from emolib.faces.metrics import confusion_scores, scores_among
+from emolib.faces.prior import apply_prior
 from emolib.faces.data.datasets import load_fer2013
 
 GRID = tuple(round(0.05 * k, 2) for k in range(21))  # b = 0, 0.05, ..., 1.00 (e^1: angry's probability times 2.7)
@@ -42,7 +44,7 @@ def score_grid(probs, labels, classes: tuple[str, ...], towards: str, grid=GRID)
     rows = []
     for b in grid:
         p = apply_prior(probs, classes, {towards: b})
-        s, h = scores(labels, p.argmax(1), classes), scores_among(labels, p, classes, THREE)
+        s, h = confusion_scores(labels, p.argmax(1), classes), scores_among(labels, p, classes, THREE)
         rows.append({"b": b, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "happy_sad_angry": h["accuracy"],
                      "recall": {c: h["per_class"][c]["recall"] for c in THREE},
                      "recall_seven": {c: v["recall"] for c, v in s["per_class"].items()}})

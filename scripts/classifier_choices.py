@@ -24,9 +24,10 @@ from dataclasses import asdict, replace
 
 from emolib.config import ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
-from emolib.faces.classifier import FaceConfig, predict_proba, scores_among
 from emolib.faces.data.datasets import load_fer2013
-from emolib.faces.training import fit_on_validation, training_splits
+from emolib.faces.metrics import scores_among
+from emolib.faces.network import predict_proba
+from emolib.faces.training import FaceConfig, fit_on_validation, training_splits
 
 # The settings we started from (the first full run); each variant changes one of them. FaceConfig's
 # defaults are what these runs chose: 96 px, no label smoothing, no class weights.

@@ -4,7 +4,7 @@
 
 Same data (FER2013 official split, all seven classes, a stratified cap on training images), same budget;
 only the starting weights differ, and each start is trained with several seeds (the sample, the order
-and the new head differ per seed), so a difference can be told from seed-to-seed noise. `imagenet` (torchvision weights from the hub) can be added when
+and the new head differ per seed), so a difference can be told from seed-to-seed noise. `imagenet` (efficientnet-pytorch's weights from the hub) can be added when
 online. --write saves figures/02_init_comparison.json, which notebook 02 plots.
 """
 from __future__ import annotations
@@ -14,9 +14,8 @@ import json
 from dataclasses import replace
 
 from emolib.config import ensure_dir, figures_dir, load
-from emolib.faces.classifier import FaceConfig
-from emolib.faces import load_faces
-from emolib.faces.training import fit_and_evaluate
+from emolib.faces.data import load_faces
+from emolib.faces.training import FaceConfig, fit_and_evaluate
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from emolib.config import ensure_dir, figures_dir, load
 from emolib.music.data.corpus import CorpusConfig
 from emolib.music.eval import benchmark
 from emolib.music.data.corpus import load_folk
-from emolib.music.compose import compose
+from emolib.music.compose import compose_music
 
 
 def main() -> None:
@@ -39,8 +39,8 @@ def main() -> None:
               f"valence {report.valence_accuracy:.3f}")
     real = benchmark.real_pieces(load_folk(load(CorpusConfig)), per_emotion=args.seeds)
     sources = {"real (folk, same rendering)": lambda e, s: real[(e, s)],
-               "GAN": lambda e, s: compose(e, seed=s, model="gan"),
-               "transformer": lambda e, s: compose(e, seed=s, model="transformer")}
+               "GAN": lambda e, s: compose_music(e, seed=s, model="gan"),
+               "transformer": lambda e, s: compose_music(e, seed=s, model="transformer")}
     table, all_rows = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in sources.items():

@@ -9,7 +9,7 @@ import argparse
 
 import numpy as np
 
-from emolib.music.models.registry import transformer
+from emolib.music.models import transformer, transformer_training
 from emolib.config import load
 from emolib.music.data.corpus import CorpusConfig
 from emolib.files.writing import check_output
@@ -37,11 +37,11 @@ def main() -> None:
 
         train, val = load_emopia(split="train"), load_emopia(split="val")
         provenance = "EMOPIA 1.0 official train split (CC BY-NC-SA 4.0: do not redistribute), scripts/train_transformer.py"
-    model = transformer.fit(train, cfg, val=val)
+    model = transformer_training.fit(train, cfg, val=val)
     h = model.meta["history"]
     print(f"{cfg.steps} steps in {h['seconds'] / 60:.1f} min; train loss {np.mean(h['loss'][-50:]):.3f}, "
           f"held-out loss {h['val_loss'][-1]:.3f}")
-    print("->", transformer.save(model, out, provenance=provenance))
+    print("->", transformer_training.save(model, out, provenance=provenance))
 
 
 if __name__ == "__main__":

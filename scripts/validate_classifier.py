@@ -35,15 +35,17 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from emolib.files import checkpoints as checkpoint
 from emolib.config import checkpoints_dir, ensure_dir, figures_dir
 from emolib.emotion import HAPPY_SAD_ANGRY as THREE  # the three the targets also speak of
 from emolib.errors import EmolibError
-from emolib.files.writing import write_files
-from emolib.faces.classifier import DEFAULT_CHECKPOINT, FaceConfig, load_classifier, predict_proba, scores, scores_among
+from emolib.faces.classifier import DEFAULT_CHECKPOINT, load_classifier
 from emolib.faces.data.datasets import load_fer2013
+from emolib.faces.metrics import confusion_scores, scores_among
+from emolib.faces.network import Ensemble, predict_proba
 from emolib.faces.remembered import faces_digest, network_digest, remembered
-from emolib.faces.training import training_splits
+from emolib.faces.training import FaceConfig, training_splits
+from emolib.files import checkpoints
+from emolib.files.writing import write_files
 
 ROOT = Path(__file__).resolve().parents[1]
 # The per-face budget (20 ms batched on 2 CPU cores) was counted as four passes of one network; the margin is thin:
@@ -76,7 +78,7 @@ def validate(path: Path, data) -> tuple[dict, dict]:
     right = {}
     plain, mirror = probabilities(clf, val.images, out["validation_faces"])
     for view, probs in (("one_view", plain), ("mirrored", (plain + mirror) / 2)):  # = predict_proba(..., flip=True)
-        s = scores(val.labels, probs.argmax(1), tuple(clf.classes))
+        s = confusion_scores(val.labels, probs.argmax(1), tuple(clf.classes))
         h = scores_among(val.labels, probs, tuple(clf.classes), THREE)
         out[view] = {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"], "happy_sad_angry": h["accuracy"],
                      "recall": {c: h["per_class"][c]["recall"] for c in THREE}}
@@ -107,7 +109,6 @@ def probabilities(clf, images, faces: str):
     import numpy as np
     import torch
 
-    from emolib.faces.ensemble import Ensemble
 
     networks = list(getattr(clf.model, "members", [clf.model]))
     mirrored = np.ascontiguousarray(images[:, :, ::-1])
@@ -182,7 +183,7 @@ def store_setting(path: Path, key: str, value) -> bool:
     nothing is written when the checkpoint already holds that value. Returns whether the checkpoint changed."""
     import torch
 
-    ckpt = checkpoint.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
+    ckpt = checkpoints.read(path, "face classifier", ("config",), "train one with scripts/train_classifier.py")
     if ckpt["config"].get(key) == value:
         return False
     ckpt["config"][key] = value

@@ -10,7 +10,10 @@ import pytest
 import torch
 
 from emolib.errors import EmolibError
-from emolib.faces.classifier import FaceConfig, apply_prior, build_model, load_classifier, predict_proba, save_checkpoint
+from emolib.faces.classifier import load_classifier
+from emolib.faces.network import build_model, predict_proba
+from emolib.faces.prior import apply_prior
+from emolib.faces.training import FaceConfig, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

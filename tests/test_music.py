@@ -13,14 +13,16 @@ def scale_roll(pitches, step=4):
     return notes_to_roll([(p, i * step, i * step + step) for i, p in enumerate(pitches)])
 
 
-def test_a_segment_is_four_whole_bars_of_the_roll():
-    from emolib.music.notes.roll import STEPS_PER_BAR, segments
+def test_a_segment_is_four_whole_bars_and_an_opening_is_one():
+    """The earlier student version called one bar a "4-bar segment": here a segment is 64 steps, four 16-step bars,
+    and every opening a model continues (the opening bank's, a MIDI file's) is one segment."""
+    from emolib.music.data.bank import OPENING_BARS, load_bank
+    from emolib.music.notes.roll import BARS_PER_SEGMENT, STEPS_PER_BAR
 
-    roll = notes_to_roll([(60 + b, 16 * b, 16 * b + 8) for b in range(10)], 160)  # one note per bar, pitch = bar
-    segs = segments(roll)
-    assert SEGMENT_STEPS == 4 * STEPS_PER_BAR == 64 and segs.shape == (2, 64, 128)  # 10 bars: two whole segments
-    assert [n.pitch for n in roll_to_notes(segs[1])] == [64, 65, 66, 67]  # the second holds bars 5-8
-    assert segments(roll, hop=32).shape[0] == 4
+    assert SEGMENT_STEPS == BARS_PER_SEGMENT * STEPS_PER_BAR == 64 and OPENING_BARS == BARS_PER_SEGMENT == 4
+    bank = load_bank()
+    assert len(bank) == 4 * 48 and all(len(p.roll) == SEGMENT_STEPS and p.bars == 4 for p in bank)
+    assert all(p.roll[16:].any() for p in bank)  # notes past the first bar: a real phrase, not one bar padded
 
 
 def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
@@ -30,29 +32,31 @@ def test_roll_midi_round_trip_keeps_repeated_and_held_notes():
     assert len(roll_to_notes(roll)) == 3
 
 
-def test_sample_class_top_k_top_p_and_temperature():
-    from emolib.music.models.sampling import restrict, sample_class
+def test_one_draw_function_takes_top_k_top_p_and_temperature():
+    import torch
 
-    w = np.array([0.1, 0.6, 0.3, 0.0])
-    rng = np.random.default_rng(0)
-    assert sample_class(w, rng, top_k=1) == 1  # greedy: the most likely, no draw
-    assert restrict(w, 2, None).tolist() == [0.0, 0.6, 0.3, 0.0]
-    assert restrict(w, None, 0.5).tolist() == [0.0, 0.6, 0.0, 0.0]  # the nucleus holding half the mass
-    draws = {sample_class(w, rng, top_k=2) for _ in range(200)}
-    assert draws == {1, 2}  # never outside the top 2, never a zero-probability choice
-    cold = [sample_class(w, rng, temperature=0.05) for _ in range(100)]
+    from emolib.music.models.sampling import draw
+
+    w = torch.tensor([0.1, 0.6, 0.3, 0.0]).log()  # a model's scores; -inf rules the last choice out
+    gen = torch.Generator().manual_seed(0)
+    state = gen.get_state()
+    assert draw(w, generator=gen, top_k=1) == 1 and torch.equal(gen.get_state(), state)  # greedy: no draw
+    assert {draw(w, generator=gen, top_k=2) for _ in range(200)} == {1, 2}  # never outside the top 2, never a zero
+    assert {draw(w, generator=gen, top_p=0.5) for _ in range(50)} == {1}  # the nucleus holding half the mass
+    assert {draw(w, generator=gen, top_p=0.95) for _ in range(300)} == {0, 1, 2}
+    cold = [draw(w, generator=gen, temperature=0.05) for _ in range(100)]
     assert cold.count(1) > 95  # a low temperature all but always takes the favourite
+    allowed = torch.tensor([True, False, True, True])
+    assert {draw(w, generator=gen, allowed=allowed) for _ in range(100)} <= {0, 2}  # only what the grammar allows
 
 
 def test_leap_weights_only_lower_leaps_beyond_a_fourth():
     from emolib.music.models.sampling import leap_weights
-    from emolib.music.notes.roll import last_pitch
 
     w = leap_weights(60, 0.3)
     assert w[55:66].tolist() == [1.0] * 11  # within a fourth: untouched
     assert w[67] == pytest.approx(np.exp(-0.6)) and w[84] < w[67]  # beyond: the further, the lower
     assert leap_weights(None, 0.3).tolist() == [1.0] * 128 and leap_weights(60, 0.0).tolist() == [1.0] * 128
-    assert last_pitch(notes_to_roll([(62, 0, 4)])) == 62 and last_pitch(np.zeros((4, 128))) is None
 
 
 def test_metrics_known_answers():
@@ -159,15 +163,15 @@ def test_audio_is_a_real_piano_not_a_pure_tone():
 def test_rendered_audio_lasts_as_long_as_the_piece():
     """A happy 16-bar piece (about 29 s of two-track audio; its render time is in scripts/benchmark_speed.py)."""
     from emolib.music.render.audio import synthesize
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
 
-    midi = compose("happy", bars=16).midi
+    midi = compose_music("happy", bars=16).midi
     wave, rate = synthesize(midi)
     assert abs(len(wave) / rate - midi.get_end_time()) < 1.5 and np.abs(wave).max() == pytest.approx(0.9, abs=1e-3)
 
 
 def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
-    from emolib.music.render.midi import audio
+    from emolib.music.render import audio
 
     monkeypatch.setenv("EMOLIB_SOUNDFONT", "")
     monkeypatch.setattr(audio, "find_soundfont", lambda: None)
@@ -178,7 +182,7 @@ def test_sine_fallback_says_so_in_one_line(monkeypatch, capsys):
 
 
 def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
-    from emolib.music.notes.melodic import shuffled_intervals
+    from emolib.music.eval.critic import shuffled_intervals
     from emolib.music.notes.roll import Note, notes_to_roll, roll_to_notes
 
     rng = np.random.default_rng(1)
@@ -194,10 +198,10 @@ def test_shuffled_intervals_keep_rhythm_and_interval_sizes():
 
 
 def test_neutral_rendering_changes_only_the_rendering():
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
 
-    neutral = compose("sad", seed=3, rendering="neutral")
-    expressive = compose("sad", seed=3)
+    neutral = compose_music("sad", seed=3, rendering="neutral")
+    expressive = compose_music("sad", seed=3)
     assert np.array_equal(neutral.roll, expressive.roll) and neutral.piece.edits == expressive.piece.edits  # same notes
     assert len(neutral.midi.instruments) == 1 and neutral.midi.instruments[0].program == 0
     assert np.allclose(neutral.midi.get_tempo_changes()[1], [100.0])
@@ -210,12 +214,13 @@ def test_neutral_rendering_changes_only_the_rendering():
 def test_form_restates_the_opening_and_cadences(model):
     """The form plan as post-processing (post=("form",)): bars 13-15 restate bars 1-3, bar 8 ends on a dominant half
     note, the piece on a long tonic, and the provenance says the plan wrote them; without it, no bar says so."""
-    from emolib.music.compose import compose
-    from emolib.music.form import FORM, dominant
+    from emolib.music.compose import compose_music
+    from emolib.music.form import dominant
+    from emolib.music.post import FORM
     from emolib.music.notes.roll import roll_to_notes
 
     for seed in range(3):
-        c = compose("sad", seed=seed, model=model, post=("form",))
+        c = compose_music("sad", seed=seed, model=model, post=("form",))
         assert np.array_equal(c.roll[12 * 16:15 * 16], c.roll[:3 * 16])
         notes = roll_to_notes(c.roll)
         bar8 = [n for n in notes if 7 * 16 <= n.start < 8 * 16][-1]
@@ -223,7 +228,7 @@ def test_form_restates_the_opening_and_cadences(model):
         assert bar8.start <= 7 * 16 + 8 and bar8.end >= 8 * 16 - 1 and bar8.pitch % 12 in dominant(c.tonic).pitch_classes
         assert notes[-1].start <= 15 * 16 + 8 and notes[-1].end == 16 * 16 and notes[-1].pitch % 12 == c.tonic
         assert c.chords[7] == c.chords[14] == dominant(c.tonic) and c.chords[15].root == c.tonic
-        alone = compose("sad", seed=seed, model=model)
+        alone = compose_music("sad", seed=seed, model=model)
         assert alone.post == () and not any(alone.piece.changes)  # by default nothing is written over the model's notes
         for b in range(16):  # the provenance names the plan in exactly the bars whose notes it changed
             changed = not np.array_equal(c.roll[16 * b:16 * b + 16], alone.roll[16 * b:16 * b + 16])

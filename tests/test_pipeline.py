@@ -202,15 +202,15 @@ def _scale_midi(path, *, drums_only: bool = False, notes: bool = True):
 
 
 @pytest.mark.parametrize("model", ["gan", "transformer"])
-def test_openings_seed_scratch_and_a_users_midi(tmp_path, model):
+def test_openings_bank_scratch_and_a_users_midi(tmp_path, model):
     from emolib.music.notes.roll import roll_to_notes
     from emolib.pipeline import compose
 
-    seeded = compose(emotion="calm", seed=2, model=model, opening="seed")
-    assert seeded.opening.startswith("seed bank") and seeded.opening_bars == 4
+    banked = compose(emotion="calm", seed=2, model=model, opening="bank")
+    assert banked.opening.startswith("opening bank") and banked.opening_bars == 4
     scratch = compose(emotion="calm", seed=2, model=model)  # the default: the model writes every bar
     assert scratch.opening == "from scratch" and scratch.opening_bars == 0 and scratch.roll.shape == (256, 128)
-    assert scratch.roll[:64].any() and not np.array_equal(scratch.roll[:64], seeded.roll[:64])
+    assert scratch.roll[:64].any() and not np.array_equal(scratch.roll[:64], banked.roll[:64])
     mine = compose(emotion="sad", seed=2, model=model, opening=_scale_midi(tmp_path / "scale.mid"))
     notes = [n for n in roll_to_notes(mine.roll) if n.start < 64]
     assert [n.pitch for n in notes] == [60, 62, 64, 65, 67, 69, 71, 72] * 4 and [n.start for n in notes] == list(range(0, 64, 2))

@@ -25,7 +25,7 @@ def test_the_readme_music_targets_table_is_music_targets_json():
 
 
 def test_the_readme_critic_table_is_music_critic_json():
-    from emolib.music.eval.critic import format_rows
+    from emolib.music.eval.benchmark import format_rows
 
     stored = _stored("music_critic.json")
     assert stored["split"] == "test"

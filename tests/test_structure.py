@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from emolib.emotion import quadrant
 from emolib.errors import BadInput
@@ -87,7 +88,7 @@ def test_parse_key_field():
 def _piece(bars=4):
     notes = [Note(60 + 2 * (i % 4), 4 * i, 4 * i + 4) for i in range(4 * bars)]
     return Piece(notes_to_roll(notes, 16 * bars), [Chord(0, False)], 0, "major", quadrant("happy"),
-                 by=(OPENING, OPENING, "gan", "gan")[:bars], title="t", source="seed bank")
+                 by=(OPENING, OPENING, "gan", "gan")[:bars], title="t", source="opening bank")
 
 
 def test_piece_records_who_wrote_each_bar_and_what_changed_it():
@@ -98,14 +99,14 @@ def test_piece_records_who_wrote_each_bar_and_what_changed_it():
     roll[36:40, 61] = 1  # one note of bar 3 moved
     q = p.edited(roll, "snapped to the key")
     assert q.changes == ((), (), ("snapped to the key",), ()) and q.bars_by("gan") == [3]
-    assert q.describe() == "bars 1-2 opening (seed bank: t), bars 3-4 gan; changed afterwards: snapped to the key (bar 3)"
+    assert q.describe() == "bars 1-2 opening (opening bank: t), bars 3-4 gan; changed afterwards: snapped to the key (bar 3)"
     longer = p.with_notes(np.zeros((96, 128), np.uint8))
     assert longer.authors == p.authors + (EMPTY, EMPTY) and p.head(1).authors == (OPENING,)
     assert Piece(p.roll, [], 0, "major").authors == (REAL,) * 4  # a corpus tune: real throughout
 
 
 def test_snap_to_key_moves_only_out_of_key_notes_and_says_where():
-    from emolib.music.models.sampling import SNAP, snap, snap_to_key
+    from emolib.music.post import SNAP, snap, snap_to_key
 
     roll = notes_to_roll([(60, 0, 4), (61, 5, 8), (66, 8, 12), (70, 16, 20)], 32)  # C, C#, F#, Bb in C major
     out = roll_to_notes(snap_to_key(roll, 0, "major"))
@@ -129,47 +130,47 @@ def test_decoding_settings_are_checked_in_one_place():
 
 
 def test_choose_bar_samples_within_top_k_and_keeps_holds_valid():
-    from emolib.music.models.registry import gan
+    from emolib.music.models import gan
 
     probs = np.zeros((16, gan.N_CLASSES))
     on = [2 + p - gan.LOW for p in (60, 62, 64)]
     probs[::2, on[0]], probs[::2, on[1]], probs[::2, on[2]] = 0.5, 0.3, 0.2  # an onset every other step ...
     probs[1::2, gan.HOLD] = 1.0  # ... held for one more
-    out = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(0), top_k=2)
+    out = gan.choose_bar(probs, sounding_at_start=None, generator=torch.Generator().manual_seed(0), top_k=2)
     assert (out[1::2] == gan.HOLD).all() and set(out[::2]) <= set(on[:2])  # top_k=2: never the third choice
-    greedy = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(0), top_k=1, temperature=5.0)
+    greedy = gan.choose_bar(probs, sounding_at_start=None, generator=torch.Generator().manual_seed(0), top_k=1, temperature=5.0)
     assert set(greedy[::2]) == {on[0]}  # greedy whatever the temperature
-    flat = gan.choose_bar(probs, sounding_at_start=None, rng=np.random.default_rng(1), temperature=10.0)
+    flat = gan.choose_bar(probs, sounding_at_start=None, generator=torch.Generator().manual_seed(1), temperature=10.0)
     assert set(flat[::2]) == set(on)
     first_hold = np.zeros((16, gan.N_CLASSES))
     first_hold[:, gan.HOLD] = 1.0
     first_hold[:, gan.REST] = 0.1
-    assert gan.choose_bar(first_hold, sounding_at_start=None, rng=np.random.default_rng(0), top_k=1)[0] == gan.REST
+    assert gan.choose_bar(first_hold, sounding_at_start=None, generator=torch.Generator().manual_seed(0), top_k=1)[0] == gan.REST
 
 
 def test_registry_loads_each_shipped_model_with_one_interface():
-    from emolib.music.models.registry import registry as models
-    from emolib.music.data.bank import choose_seed
+    from emolib.music.models import registry as models
+    from emolib.music.data.bank import bank_opening
 
     assert set(models.MODELS) == {"gan", "transformer"}
-    prompt = choose_seed("calm", np.random.default_rng(0))
+    prompt = bank_opening("calm", np.random.default_rng(0))
     for name, spec in models.MODELS.items():
         model = models.load(name)
         assert model.name == name and spec.path.is_file() and "provenance" in model.meta
-        piece = model.generate(prompt, 8, seed=1, **spec.decoding_for("calm"))
+        piece = model.generate(prompt, 8, seed=1, **spec.default_decoding())
         assert piece.authors == (OPENING,) * 4 + (name,) * 4 and np.array_equal(piece.roll[:64], prompt.roll)
         assert piece.roll.shape == (128, 128) and piece.roll.sum(axis=1).max() <= 1
-        again = model.generate(prompt, 8, seed=1, **spec.decoding_for("calm"))
+        again = model.generate(prompt, 8, seed=1, **spec.default_decoding())
         assert np.array_equal(piece.roll, again.roll)
     with pytest.raises(BadInput, match="unknown model"):
         models.spec("lstm")
 
 
 def test_grid_constrains_both_models_to_the_grid():
-    from emolib.music.models.registry import registry as models
-    from emolib.music.data.bank import choose_seed
+    from emolib.music.models import registry as models
+    from emolib.music.data.bank import bank_opening
 
-    prompt = choose_seed("sad", np.random.default_rng(2))
+    prompt = bank_opening("sad", np.random.default_rng(2))
     for name in models.MODELS:
         piece = models.load(name).generate(prompt, 12, seed=0, grid=4)
         written = [n for n in roll_to_notes(piece.roll) if n.start >= 64]
@@ -177,16 +178,16 @@ def test_grid_constrains_both_models_to_the_grid():
 
 
 def test_post_processing_is_explicit_and_recorded():
-    from emolib.music.compose import compose
+    from emolib.music.compose import compose_music
 
-    raw = compose("angry", seed=2, post=(), form=False, decoding={"grid": 1})
+    raw = compose_music("angry", seed=2, post=(), form=False, decoding={"grid": 1})
     assert raw.post == () and not any(raw.piece.changes) and "post-processing: none" in raw.summary()
-    snapped = compose("angry", seed=2, post=("snap",), form=False, decoding={"grid": 1})
+    snapped = compose_music("angry", seed=2, post=("snap",), form=False, decoding={"grid": 1})
     assert snapped.post == ("snap",) and np.array_equal(snapped.piece.authors, raw.piece.authors)
     with pytest.raises(BadInput, match="post"):
-        compose("angry", post=("polish",))
+        compose_music("angry", post=("polish",))
     with pytest.raises(BadInput, match="rendering"):
-        compose("angry", rendering="loud")
+        compose_music("angry", rendering="loud")
 
 
 def test_plotting_helpers_draw_on_tiny_inputs():
@@ -198,11 +199,10 @@ def test_plotting_helpers_draw_on_tiny_inputs():
     piece = _piece(2)
     figs = [viz.plot_roll(piece), viz.plot_rolls({"happy a": piece, "happy b": piece.roll}),
             viz.plot_roll(np.zeros((16, 128), np.uint8)), viz.plot_roll_cells(piece.roll[:16], range(58, 68)),
-            viz.plot_matrix(np.eye(3)), viz.plot_history({"loss": [1.0, 0.5]}), viz.plot_curves({"a": [1, 2, 3]}),
+            viz.plot_history({"loss": [1.0, 0.5]}), viz.plot_curves({"a": [1, 2, 3]}),
             viz.plot_confusion(np.array([[2, 1], [0, 3]]), ["a", "b"]), viz.plot_counts({"a": 1, "b": 2}),
             viz.plot_probabilities({"happy": 0.7, "sad": 0.3}), viz.plot_quadrant_plane({"happy": 0.7, "sad": 0.3}),
             viz.plot_faces(np.zeros((2, 48, 48), np.uint8), ["a", "b"]),
-            viz.plot_va_points(np.array([[0.5, 0.5], [-0.5, -0.2]]), ["happy", "sad"]),
             viz.plot_gan_history({"d_loss": [1.0, 0.9], "g_loss": [2.0, 1.8], "d_real": [0.6, 0.7], "d_fake": [0.4, 0.3]})]
     assert all(f.axes for f in figs)
     shaded = viz.plot_roll(piece).axes[0]
@@ -258,7 +258,7 @@ def test_pieces_move_to_c_and_back():
 
 
 def test_the_copy_check_finds_a_copied_run_in_any_key():
-    from emolib.music.eval.critic import copy_index, longest_copy
+    from emolib.music.eval.copying import copy_index, longest_copy
     from emolib.music.notes.roll import transpose
 
     rng = np.random.default_rng(0)

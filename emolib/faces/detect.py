@@ -6,9 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadImage, BadInput, NoFace
-from ..files.writing import short
+from ..errors import BadImage, NoFace, short
+from ..files.reading import check_readable_file
 
+# image files, by their suffix: what a folder of photos or a face dataset is read for (one PIL cannot read gets an
+# error line of its own)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pgm", ".ppm",
+                  ".pbm", ".pnm", ".avif", ".heic", ".heif")
 MAX_PIXELS = 40_000_000  # refuse decompression bombs (checked from the header, before any pixel is decoded)
 
 
@@ -81,27 +85,6 @@ def _gray(im) -> np.ndarray:
     if im.mode not in ("L", "RGB"):
         im = im.convert("RGBA" if "A" in im.mode or im.mode == "P" else "RGB")
     return np.asarray(im.convert("L"), dtype=np.uint8)
-
-
-def check_readable_file(path: Path, what: str, error: type[BadInput] = BadInput) -> None:
-    """A clear `error` (a BadInput) unless path is an existing regular file (not a folder, FIFO or device)."""
-    import stat
-
-    a = "an" if what[0] in "aeiou" else "a"
-    if not str(path):
-        raise error(f"the {what} path is empty", f"give the {what}'s path")
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise error(f"{short(path)}: no such file") from None
-    except PermissionError:
-        raise error(f"{short(path)}: permission denied", f"make the {what} readable") from None
-    except OSError as exc:  # a name too long, a loop of links, ...
-        raise error(f"{short(path)}: cannot open ({exc.strerror})", f"check the {what}'s path") from None
-    if stat.S_ISDIR(mode):
-        raise error(f"{short(path)} is a folder, not {a} {what}", f"give one {what}")
-    if not stat.S_ISREG(mode):
-        raise error(f"{short(path)} is not a regular file (a device, pipe or socket)", f"give {a} {what}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,29 +1,30 @@
-"""Several face networks, one answer: the average of their class probabilities.
+"""Several face networks, one answer: checkpoints that hold an ensemble, made and taken apart.
 
 Networks trained apart (other labels, other epochs) make partly different mistakes, so the average of their
-probabilities is usually right more often than either alone. The cost is one pass per network: two
-networks of one view each cost what one network costs with the mirrored face (the Speed table).
+probabilities (emolib.faces.network.Ensemble) is usually right more often than either alone. The cost is one pass
+per network: two networks of one view each cost what one network costs with the mirrored face (the Speed table).
 
-``Ensemble`` is an ``nn.Module`` whose output is the log of the members' mean probabilities, so everything
-that takes ``softmax(model(x))`` or ``model(x).argmax(1)`` (``predict_proba``, the notebooks) reads the
-average without knowing there are several networks. ``combine`` writes one checkpoint holding every
-member, refusing members that could not have been compared on the same validation faces. With ``beside=True``
-each network's weights go to a file of their own in a folder named after the checkpoint (each file a single-network
-checkpoint, as training writes one), and the checkpoint keeps each file's name and SHA-256: the shipped four
-networks would make one file of 26 MiB, over the 20 MiB a file in the repository may take.
+``combine`` writes one checkpoint holding every member, refusing members that could not have been compared on the
+same validation faces. With ``beside=True`` each network's weights go to a file of their own in a folder named
+after the checkpoint (each file a single-network checkpoint, as training writes one), and the checkpoint keeps each
+file's name and SHA-256: the shipped four networks would make one file of 26 MiB, over the 20 MiB a file in the
+repository may take. ``split`` is combine's inverse. emolib.faces.classifier reads either form.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from ..files import checkpoints as checkpoint
 from ..errors import EmolibError
+from ..files import checkpoints
+from ..files.writing import write_files
+from .classifier import weights
+from .training import FaceConfig
 
 # what decides which faces a training run kept for validation, and what a network reads: members must agree
 SAME = ("image_size", "seed", "val_fraction", "max_train", "balanced_sample")
@@ -31,28 +32,9 @@ HOW_TO_MAKE = "train one with scripts/train_classifier.py"
 SHOWN = ("labels", "soft_weight", "epochs")  # settings the ensemble's report shows beside each member's training report
 
 
-class Ensemble(nn.Module):
-    """Log of the mean softmax of its members: softmax of the output is the average of their probabilities."""
-
-    def __init__(self, members: list[nn.Module]):
-        super().__init__()
-        if len(members) < 2:
-            raise ValueError("an ensemble needs at least two networks")
-        self.members = nn.ModuleList(members)
-        self.num_classes = members[0]._fc.out_features
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.average([torch.softmax(m(x).float(), dim=1) for m in self.members])
-
-    @staticmethod
-    def average(probabilities: list[torch.Tensor]) -> torch.Tensor:
-        """The output for the members' probabilities (scripts/validate_classifier.py averages cached ones with it)."""
-        return torch.log(torch.stack(probabilities).mean(0).clamp_min(1e-12))
-
-
 def member_checkpoint(path: Path) -> dict:
     """One network's checkpoint, read as load_classifier reads it; an ensemble is not accepted as a member."""
-    ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
+    ckpt = checkpoints.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
     if "members" in ckpt or "state_dict" not in ckpt:
         raise EmolibError(f"{path} is already an ensemble (or has no weights): combine single networks")
     return ckpt
@@ -63,8 +45,6 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
     training report, when it has one). flip_tta: also average each face with its mirror (one more pass per
     network). beside: each network's weights in a file of their own, out's folder/<out's stem>/<its name>, named in
     the checkpoint with their SHA-256 (for a checkpoint that would be too large as one file)."""
-    from ..files.writing import write_files
-
     paths = [Path(p) for p in paths]
     if len(paths) < 2:
         raise EmolibError("an ensemble needs at least two checkpoints", "name two or more .pt files")
@@ -110,35 +90,13 @@ def _saved(obj) -> bytes:
     return buf.getvalue()
 
 
-def weights(m: dict, path: Path):
-    """A member's weights: in the ensemble's file, or in the file beside it that the member names (combine's
-    beside=True), checked against the SHA-256 the ensemble keeps for it."""
-    if "file" not in m:
-        return m.get("state_dict")
-    name = m["file"]
-    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or not isinstance(m.get("sha256"), str):
-        raise EmolibError(f"{path}: a member network's file is not named as a file beside it; the file is damaged")
-    file = path.parent / name
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise EmolibError(f"{path}: its network {name} cannot be read ({e.strerror or e})",
-                          "keep the checkpoint's folder of networks beside it, or reinstall emolib") from None
-    if hashlib.sha256(data).hexdigest() != m["sha256"]:
-        raise EmolibError(f"{path}: its network {name} is not the one it was combined with (another file, or damaged)",
-                          "reinstall emolib, or combine the networks again with scripts/ensemble_classifier.py")
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)["state_dict"]  # the bytes combine wrote
-
-
 def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
     """combine's inverse: write each network of an ensemble checkpoint as a checkpoint of its own,
     out_dir/<its name>, as scripts/train_classifier.py wrote it (weights, config, metrics), with its training
     report beside it when the ensemble's report kept one. For taking a network out of an ensemble, or joining it to
     others (how round 8 recovered round 2's network from an earlier shipped checkpoint). Returns the paths written."""
-    from ..files.writing import write_files
-
     path, out_dir = Path(path), Path(out_dir)
-    ckpt = checkpoint.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
+    ckpt = checkpoints.read(path, "face classifier", ("classes", "config"), HOW_TO_MAKE)
     members = ckpt.get("members")
     if not isinstance(members, list) or not all(isinstance(m, dict) and {"name", "config"} <= set(m)
                                                 and ({"state_dict", "file"} & set(m)) for m in members):
@@ -169,10 +127,6 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
 
 def _setting(config: dict, key: str):
     """A training setting as the run used it: an older checkpoint that does not record it ran with the default."""
-    from dataclasses import fields
-
-    from .classifier import FaceConfig
-
     default = next(f.default for f in fields(FaceConfig) if f.name == key)
     return config.get(key, default)
 
@@ -193,17 +147,3 @@ def _report(path: Path) -> dict:
     return kept
 
 
-def build(ckpt: dict, path: Path, build_network) -> nn.Module:
-    """The Ensemble stored in an ensemble checkpoint; build_network(state, cfg) makes and loads one member."""
-    members = ckpt["members"]
-    if not isinstance(ckpt["config"], dict):
-        raise EmolibError(f"{path}: its config is not a table of settings; the file is damaged")
-    if not isinstance(members, list) or not 2 <= len(members) <= 8 or not all(isinstance(m, dict) for m in members):
-        raise EmolibError(f"{path}: its ensemble is not a list of 2-8 networks; the file is damaged")
-    nets = []
-    for m in members:
-        cfg = m.get("config")
-        if not isinstance(cfg, dict) or cfg.get("image_size") != ckpt["config"].get("image_size"):
-            raise EmolibError(f"{path}: a member network reads another image size than the ensemble; the file is damaged")
-        nets.append(build_network(weights(m, path), cfg))
-    return Ensemble(nets)

@@ -23,18 +23,18 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..files import checkpoints as checkpoint
 from ..config import cache_dir, ensure_dir
 from ..errors import EmolibError
+from ..files import checkpoints
 from ..files.writing import write_files
-from . import classifier, ensemble
+from . import classifier, network, prior
 
 
 def _source_digest() -> str:
     """The code that reads checkpoints, prepares faces, averages networks and keeps the answers, as imported now
     (a file edited later in a running kernel does not change what runs: its digest must not change either)."""
     digest = hashlib.sha256(torch.__version__.encode())
-    for module in (checkpoint, classifier, ensemble):
+    for module in (checkpoints, classifier, network, prior):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:8]

@@ -24,16 +24,10 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import EmolibError
+from ..errors import EmolibError, short
 
 PSEUDO = ("/proc", "/sys", "/dev")  # file systems of the kernel and devices: never written, --force or not
 NAME_MAX = 255
-
-
-def short(path) -> str:
-    """A path as it may appear in a one-line message: at most 100 characters, control characters shown as '?'."""
-    text = "".join(c if c.isprintable() else "?" for c in str(path))
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -6,33 +6,31 @@
     piece = snap(piece)                                 # 4. post-processing (none by default), recorded bar by bar
     midi = render(piece, "expressive")                  # 5. rendering: tempo, loudness, instruments (never the notes)
 
-:func:`compose` runs exactly these steps; :data:`POST_STEPS` names the post-processing steps it can run. The
+:func:`compose_music` runs exactly these steps (emolib.pipeline.compose runs it for a face); :data:`POST_STEPS` names the post-processing steps it can run. The
 result, a :class:`Composition`, keeps the Piece, whose ``by`` and ``edits`` say who wrote each bar and what
 changed it afterwards, and the settings that made it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..emotion import Quadrant, quadrant
 from ..errors import BadInput, brief
-from .models import registry as models
-from .models.sampling import DEFAULTS as DECODING_DEFAULTS, check as check_decoding, snap
-from .form import apply_form, plan_chords
 from .data.opening import choose_opening, describe
+from .form import plan_chords
+from .models import registry
+from .models.sampling import DEFAULTS as DECODING_DEFAULTS
+from .models.sampling import check as check_decoding
 from .notes.piece import OPENING, Piece
+from .notes.roll import TUNE_BARS
+from .post import POST_STEPS
 from .render.midi import RENDERINGS, render
 
 MAX_BARS = 256  # about 15 minutes of music at the slowest tempo
 MAX_SEED = 2**32 - 1
-
-# Post-processing steps by name: each takes a Piece and returns it with notes written or moved afterwards
-# (and the bars it changed marked in Piece.edits). None of them is the model's own choice.
-POST_STEPS: dict[str, Callable[[Piece], Piece]] = {"form": apply_form, "snap": snap}
-
 
 def check_bars(bars) -> int:
     """bars as an int in 1..MAX_BARS, or a BadInput that says so (True and 2.5 are not bar counts)."""
@@ -69,12 +67,12 @@ def check_post(post) -> tuple[str, ...]:
     return tuple(post)
 
 
-def decoding_settings(model: str, emotion: Quadrant, overrides: dict | None = None, *, raw: bool = False) -> dict:
-    """The decoding a model composes with: its registered defaults (emolib.music.models.registry.MODELS; raw: the decoding it
-    was trained for, every aid off) and the caller's."""
+def decoding_settings(model: str, overrides: dict | None = None, *, raw: bool = False) -> dict:
+    """The decoding a model composes with: its registered defaults (emolib.music.models.registry.MODELS; raw: the
+    decoding it was trained for, every aid off) and the caller's."""
     if overrides is not None and not isinstance(overrides, dict):
         raise BadInput(f"decoding must be a dict of settings such as {{'temperature': 0.9}}, got {brief(overrides)}")
-    return check_decoding({**models.spec(model).decoding_for(emotion.name, raw=raw), **(overrides or {})})
+    return check_decoding({**registry.spec(model).default_decoding(raw=raw), **(overrides or {})})
 
 
 @dataclass
@@ -87,7 +85,7 @@ class Composition:
     decoding: dict  # the decoding settings it wrote them with
     post: tuple[str, ...]  # the post-processing steps run after it, in order
     rendering: str  # "expressive" or "neutral"
-    opening: str  # where the given bars came from: "seed bank: <tune>", "from scratch", "your MIDI: <file>"
+    opening: str  # where the given bars came from: "opening bank: <tune>", "from scratch", "your MIDI: <file>"
     classification: Any = None  # the face's Classification (emolib.pipeline) when a face chose the emotion
     seed: int = 0
     extras: dict = field(default_factory=dict)
@@ -146,15 +144,15 @@ class Composition:
                 f"{self.rendering} rendering")
 
 
-def compose(emotion: str | Quadrant, *, model: str = "gan", bars: int = 16, seed: int | None = 0, opening="scratch",
-            checkpoint=None, decoding: dict | None = None, raw: bool = False, post=(), form: bool = True,
-            rendering: str = "expressive") -> Composition:
+def compose_music(emotion: str | Quadrant, *, model: str = "gan", bars: int = TUNE_BARS, seed: int | None = 0,
+                  opening="scratch", checkpoint=None, decoding: dict | None = None, raw: bool = False, post=(),
+                  form: bool = True, rendering: str = "expressive") -> Composition:
     """A melody with harmony for an emotion, step by step (see the module docstring). By default every note is the
     model's: it writes from bar 1, chosen from its own probabilities, and nothing is changed afterwards.
 
     model: a name in emolib.music.models.registry.MODELS; checkpoint: another checkpoint of that kind.
-    opening: "scratch" (the model writes every bar), "seed" (a seed-bank tune's first 4 bars, continued by the
-    model) or a MIDI file's path or bytes (its first 4 bars). decoding: settings that override the model's
+    opening: "scratch" (the model writes every bar), "bank" (a real tune's first 4 bars from the opening bank,
+    continued by the model) or a MIDI file's path or bytes (its first 4 bars). decoding: settings that override the model's
     registered ones (emolib.music.models.sampling); raw: start from the decoding the model was trained for, every aid
     off. form: the cadence chords (V at bar 8, V-I at the end) in the chord plan the model is conditioned on.
     post: post-processing steps (POST_STEPS: "form" pastes the form plan's bars and cadence notes, "snap" moves
@@ -162,13 +160,13 @@ def compose(emotion: str | Quadrant, *, model: str = "gan", bars: int = 16, seed
     """
     q = emotion if isinstance(emotion, Quadrant) else check_emotion(emotion)
     bars, seed = check_bars(bars), check_seed(seed)
-    settings = decoding_settings(model, q, decoding, raw=raw)
+    settings = decoding_settings(model, decoding, raw=raw)
     post = check_post(post)
     if not isinstance(rendering, str) or rendering not in RENDERINGS:
         raise BadInput(f"rendering must be one of {', '.join(map(repr, RENDERINGS))}, got {brief(rendering)}")
     prompt = choose_opening(opening, q, np.random.default_rng(seed))  # 1. the opening (a bad file fails before any model)
     prompt = plan_chords(prompt, bars, cadences=form)  # 2. the chord plan
-    net = models.load(model, checkpoint)
+    net = registry.load(model, checkpoint)
     piece = net.generate(prompt, bars, seed=seed, **settings)  # 3. the model writes
     for step in post:  # 4. post-processing
         piece = POST_STEPS[step](piece)

@@ -1,36 +1,35 @@
-"""Form: sixteen bars as four 4-bar phrases, a a' b a'', with cadences a listener can hear.
+"""Form: sixteen bars as four 4-bar phrases, a a' b a'', with cadences a listener can hear: the plan the models are
+conditioned on as they write, never notes written for them.
 
-Two parts, kept apart because one is the model's input and the other is not:
-- :func:`plan_chords`, the harmony the models are conditioned on as they write: bar 8 on the dominant (V)
-  for a half cadence, bars 15-16 on V then I for the close;
-- :func:`apply_form`, post-processing after the model (recorded in the Piece's ``edits``): bar 8 ends on a
-  half note on a tone of the dominant chord (the phrase pauses, open), bars 13-15 restate bars 1-3, and the
-  last bar ends on a half note on the tonic (the close).
-Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits.
+- :func:`form_plan`: for each bar, the earlier bar it should vary (bars 5-7 and 13-15 vary bars 1-3), which the GAN
+  is conditioned on;
+- :func:`plan_chords`: the harmony both models are conditioned on: bar 8 on the dominant (V) for a half cadence,
+  bars 15-16 on V then I for the close;
+- :func:`cadence_goal` and :func:`ends_on`: what a cadence bar should close on, and whether it does (the decoding
+  setting ``cadence_tries`` re-ranks the model's own versions of a cadence bar by it).
+Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits. Writing the plan's
+notes over a piece is post-processing (emolib.music.post.apply_form).
 """
 from __future__ import annotations
-
-import numpy as np
 
 from dataclasses import replace
 
 from .notes.chords import Chord
 from .notes.piece import Piece
-from .notes.roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from .notes.roll import STEPS_PER_BAR, TUNE_BARS
 
 HALF_CADENCE_BAR = 7  # 0-based: bar 8
 PHRASE_BARS = 4
-PERIOD = 16  # bars of the tune the plan repeats over
 # a a' b a'': bars 5-7 vary bars 1-3 (a'), bars 13-15 vary them again (a''); as 0-based offsets in the period
 VARIED = {4: 0, 5: 1, 6: 2, 12: 0, 13: 1, 14: 2}
 
 
 def form_plan(bars: int) -> list[int | None]:
     """For each bar, the earlier bar it should vary (0-based), or None: the reference bars the GAN is conditioned
-    on (emolib.music.models.gan), a a' b a'' over every 16 bars. The model writes the variation itself; nothing is pasted."""
+    on (emolib.music.models.gan), a a' b a'' over every TUNE_BARS bars. The model writes the variation itself; nothing is pasted."""
     plan: list[int | None] = []
     for b in range(bars):
-        start, r = b - b % PERIOD, b % PERIOD
+        start, r = b - b % TUNE_BARS, b % TUNE_BARS
         plan.append(start + VARIED[r] if r in VARIED else None)
     return plan
 
@@ -71,36 +70,10 @@ def cadence_chords(chords: list[Chord], tonic: int, mode: str, bars: int, *, cad
     return out
 
 
-def _end_bar_on(notes: list[Note], bar: int, pitch_classes: tuple[int, ...]) -> list[Note]:
-    """Replace the second half of a bar by one half note on the listed pitch class nearest the line's last pitch."""
-    mid, end = bar * STEPS_PER_BAR + STEPS_PER_BAR // 2, (bar + 1) * STEPS_PER_BAR
-    before = [n for n in notes if n.start < mid]
-    last = before[-1].pitch if before else (notes[0].pitch if notes else 67)
-    target = min((p for p in range(last - 12, last + 13) if p % 12 in pitch_classes), key=lambda p: (abs(p - last), p))
-    kept = [Note(n.pitch, n.start, min(n.end, mid)) if n.start < mid else n
-            for n in notes if n.start < mid or n.start >= end]
-    return sorted(kept + [Note(target, mid, end)], key=lambda n: (n.start, n.pitch))
+CADENCE_NOTE = 4  # steps: a cadence note lasts at least a quarter and sounds to the end of its bar
 
 
-FORM = "form plan"
-
-
-def apply_form(piece: Piece) -> Piece:
-    """Post-processing: the plan's notes written over the piece (each bar it changes records FORM)."""
-    return piece.edited(form_notes(piece.roll, piece.tonic, piece.mode), FORM)
-
-
-def form_notes(roll: np.ndarray, tonic: int, mode: str) -> np.ndarray:
-    """The plan's notes on a melody roll: half cadence at bar 8, bars 1-3 restated as 13-15, tonic close."""
-    bars = len(roll) // STEPS_PER_BAR
-    notes = roll_to_notes(roll)
-    if bars >= 16 and bars % PHRASE_BARS == 0:  # a'': the last phrase restates the first three bars
-        start = (bars - PHRASE_BARS) * STEPS_PER_BAR
-        span = (PHRASE_BARS - 1) * STEPS_PER_BAR
-        notes = [n for n in notes if not start <= n.start < start + span]
-        notes = [Note(n.pitch, n.start, min(n.end, start)) if n.start < start < n.end else n for n in notes]
-        notes += [Note(n.pitch, n.start + start, min(n.end, span) + start) for n in roll_to_notes(roll[:span])]
-    if bars >= 12:
-        notes = _end_bar_on(notes, HALF_CADENCE_BAR, dominant(tonic).pitch_classes)
-    notes = _end_bar_on(notes, bars - 1, (tonic % 12,))
-    return notes_to_roll(notes, len(roll))
+def ends_on(start: int, length: int, pitch: int, goal: tuple[int, ...]) -> bool:
+    """Whether a bar's last note (its start step within the bar, its length in steps, its pitch) closes it as a
+    cadence on `goal`: a pitch class of the goal, at least a quarter long, sounding to the bar's last quarter."""
+    return length >= CADENCE_NOTE and start + length >= STEPS_PER_BAR - CADENCE_NOTE and pitch % 12 in goal

@@ -19,9 +19,9 @@ import numpy as np
 from ...config import cache_dir, data_root, ensure_dir
 from ...emotion import FER_CLASSES
 from ...errors import DatasetNotFound
+from ..detect import IMAGE_SUFFIXES
 
 FER_URL = "https://www.kaggle.com/datasets/msambare/fer2013 (or the challenge's fer2013.csv)"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm"}
 SPLIT_PREFIXES = {"Training": "train", "PublicTest": "test", "PrivateTest": "test"}
 
 
@@ -215,42 +215,3 @@ def fer2013_available(root: str | Path | None = None) -> bool:
     """True if FER2013 is where load_fer2013 would look."""
     root = Path(root) if root else data_root() / "fer2013"
     return (root / "fer2013.csv").is_file() or (root / "train").is_dir()
-
-
-FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt",
-                   "unknown", "NF")
-FERPLUS_TO_FER = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
-                  "anger": "angry", "disgust": "disgust", "fear": "fear"}  # contempt has no FER2013 class
-FERPLUS_URL = "Microsoft's FERPlus repository (fer2013new.csv)"
-
-
-def load_ferplus_votes(path: str | Path | None = None) -> np.ndarray:
-    """FER+ (Barsoum et al. 2016): ten annotators' votes per FER2013 row, (35887, 10) in FERPLUS_COLUMNS order."""
-    path = Path(path) if path else data_root() / "fer2013" / "fer2013new.csv"
-    if path.is_dir():
-        path = path / "fer2013new.csv"
-    if not path.is_file():
-        raise DatasetNotFound(f"FER+ labels not found at {path}. Get fer2013new.csv from {FERPLUS_URL} and put it "
-                              f"beside FER2013's train/ and test/ folders.")
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or not set(FERPLUS_COLUMNS) <= set(reader.fieldnames):
-            raise DatasetNotFound(f"{path} is not FER+'s csv: expected the columns {', '.join(FERPLUS_COLUMNS)}.")
-        try:
-            return np.array([[int(row[c] or 0) for c in FERPLUS_COLUMNS] for row in reader], np.int64)
-        except ValueError as exc:
-            raise DatasetNotFound(f"{path}: a vote count is not a whole number ({exc}).") from exc
-
-
-def ferplus_majority(votes: np.ndarray, classes: tuple[str, ...]) -> np.ndarray:
-    """Each row's FER+ majority label as an index into classes, or -1 (no single majority, a class outside
-    classes such as contempt, 'unknown', or not a face): the usual FER+ majority-vote protocol."""
-    cols = [FERPLUS_COLUMNS.index(k) for k, v in FERPLUS_TO_FER.items() if v in classes]
-    names = [FERPLUS_TO_FER[FERPLUS_COLUMNS[c]] for c in cols]
-    top = votes.max(axis=1)
-    winner = votes.argmax(axis=1)
-    unique = (votes == top[:, None]).sum(axis=1) == 1
-    out = np.full(len(votes), -1, np.int64)
-    for c, name in zip(cols, names):
-        out[(winner == c) & unique & (top > 0)] = classes.index(name)
-    return out

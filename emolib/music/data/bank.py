@@ -1,9 +1,9 @@
-"""A small bank of real 4-bar openings and 16-bar chord progressions per quadrant.
+"""The opening bank: real 4-bar openings and 16-bar chord progressions, 48 per quadrant.
 
 A model can continue an opening taken from real music of the requested quadrant, under that tune's own
 chords; composing from scratch still takes its chords and key from here. The bank is built from the folk
-corpus (music21's bundled, freely usable tunes) and ships with emolib, so composing needs neither a
-dataset nor a corpus parse. Each entry is a :class:`~emolib.music.notes.piece.Piece` of 4 bars whose bars are
+corpus's training split (music21's bundled, freely usable tunes) and ships with emolib, so composing needs neither
+a dataset nor a corpus parse. Each entry is a :class:`~emolib.music.notes.piece.Piece` of 4 bars whose bars are
 marked as a given opening.
 """
 from __future__ import annotations
@@ -17,15 +17,14 @@ from ...emotion import EMOTIONS, quadrant
 from ...errors import EmolibError
 from ..notes.chords import ALL_CHORDS
 from ..notes.piece import OPENING, Piece
-from ..notes.roll import SEGMENT_STEPS, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from ..notes.roll import BARS_PER_SEGMENT, SEGMENT_STEPS, TUNE_BARS, Note, notes_to_roll, roll_to_notes
 
-SEED_BANK = PACKAGE_DATA / "opening_bank.npz"
-PROGRESSION_BARS = 16
-OPENING_BARS = SEGMENT_STEPS // STEPS_PER_BAR  # 4
-SOURCE = "seed bank"
+BANK_FILE = PACKAGE_DATA / "opening_bank.npz"
+OPENING_BARS = BARS_PER_SEGMENT  # 4
+SOURCE = "opening bank"
 
 
-def build_seed_bank(melodies: list[Piece], per_quadrant: int = 48, seed: int = 0) -> list[Piece]:
+def build_bank(melodies: list[Piece], per_quadrant: int = 48, seed: int = 0) -> list[Piece]:
     """Pick up to per_quadrant tunes of each quadrant at random, keeping their opening and harmony."""
     rng = np.random.default_rng(seed)
     bank = []
@@ -34,13 +33,13 @@ def build_seed_bank(melodies: list[Piece], per_quadrant: int = 48, seed: int = 0
                 and m.roll[:SEGMENT_STEPS].any(axis=1).mean() > 0.5]
         for i in rng.permutation(len(pool))[:per_quadrant]:
             m = pool[i]
-            chords = [m.chord_at(b) for b in range(PROGRESSION_BARS)]
+            chords = [m.chord_at(b) for b in range(TUNE_BARS)]
             bank.append(Piece(m.roll[:SEGMENT_STEPS].copy(), chords, m.tonic, m.mode, m.quadrant, title=m.title,
                               source=SOURCE, by=(OPENING,) * OPENING_BARS))
     return bank
 
 
-def save_seed_bank(bank: list[Piece], path: str | Path = SEED_BANK) -> Path:
+def save_bank(bank: list[Piece], path: str | Path = BANK_FILE) -> Path:
     notes, bounds = [], []
     for s in bank:
         n = [(x.pitch, x.start, x.end) for x in roll_to_notes(s.roll)]
@@ -57,27 +56,27 @@ def save_seed_bank(bank: list[Piece], path: str | Path = SEED_BANK) -> Path:
 _BANK: list[Piece] | None = None
 
 
-def load_seed_bank(path: str | Path = SEED_BANK) -> list[Piece]:
-    """The shipped seed bank (cached after the first call)."""
+def load_bank(path: str | Path = BANK_FILE) -> list[Piece]:
+    """The shipped opening bank (cached after the first call)."""
     global _BANK
-    if _BANK is not None and Path(path) == SEED_BANK:
+    if _BANK is not None and Path(path) == BANK_FILE:
         return _BANK
     if not Path(path).is_file():
-        raise EmolibError(f"seed bank not found at {path}; rebuild it with `python scripts/train_gan.py --seed-bank` or reinstall emolib")
+        raise EmolibError(f"opening bank not found at {path}; rebuild it with `python scripts/train_gan.py --opening-bank` or reinstall emolib")
     with np.load(path, allow_pickle=False) as z:
         z = {k: z[k] for k in z.files}
     bank = [Piece(notes_to_roll([Note(*map(int, n)) for n in z["notes"][a:b]], SEGMENT_STEPS), [ALL_CHORDS[i] for i in c],
                   int(t), str(m), quadrant(str(e)), title=str(ti), source=SOURCE, by=(OPENING,) * OPENING_BARS)
             for (a, b), c, t, m, e, ti in zip(z["bounds"], z["chords"], z["tonic"], z["mode"], z["emotion"], z["title"])]
-    if Path(path) == SEED_BANK:
+    if Path(path) == BANK_FILE:
         _BANK = bank
     return bank
 
 
-def choose_seed(emotion: str, rng: np.random.Generator, bank: list[Piece] | None = None) -> Piece:
+def bank_opening(emotion: str, rng: np.random.Generator, bank: list[Piece] | None = None) -> Piece:
     """A random opening of the requested quadrant."""
     name = quadrant(emotion).name
-    pool = [s for s in (bank or load_seed_bank()) if s.quadrant.name == name]
+    pool = [s for s in (bank or load_bank()) if s.quadrant.name == name]
     if not pool:
-        raise EmolibError(f"the seed bank has no {name} seeds")
+        raise EmolibError(f"the opening bank has no {name} openings")
     return pool[int(rng.integers(len(pool)))]

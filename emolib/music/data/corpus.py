@@ -30,8 +30,8 @@ from ...config import cache_dir, ensure_dir, load
 from ...emotion import QUADRANTS, Quadrant
 from ..notes.chords import bar_chords
 from ..notes.key import detect_key
-from ..notes.piece import REGISTER, Piece
-from ..notes.roll import STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
+from ..notes.piece import Piece
+from ..notes.roll import REGISTER, STEPS_PER_BAR, STEPS_PER_QUARTER, Note, into_register, notes_to_roll, pad_to_bars
 
 SOURCES = ("essenFolksong", "oneills1850", "ryansMammoth")  # what the models learn from
 # A second collection the models never see, also bundled with music21: Aird's Selection of Scotch, English, Irish
@@ -269,23 +269,23 @@ def to_piece(tune: Parsed, density_threshold: float) -> Piece | None:
                  density=_density(tune))
 
 
-SPLITS = {"train": (0, 80), "val": (80, 90), "test": (90, 100)}  # per cent of the tunes, by a hash of each tune
+FOLK_SPLITS = {"train": (0, 80), "val": (80, 90), "test": (90, 100)}  # per cent of the tunes, by a hash of each tune
 
 
-def split_of(piece: Piece) -> str:
+def folk_split(piece: Piece) -> str:
     """"train", "val" or "test": a fixed split of the corpus by a hash of each tune's source, title and notes, so
     it does not move when the corpus is read in another order or capped. The models learn from "train" only;
     "val" is for choices (decoding settings, which run to ship) and "test" for the critic's final judgement."""
     digest = hashlib.sha1(f"{piece.source}|{piece.title}|".encode() + np.ascontiguousarray(piece.roll).tobytes()).digest()
     bucket = int.from_bytes(digest[:4], "big") % 100
-    return next(name for name, (lo, hi) in SPLITS.items() if lo <= bucket < hi)
+    return next(name for name, (lo, hi) in FOLK_SPLITS.items() if lo <= bucket < hi)
 
 
 def load_folk(cfg: CorpusConfig | None = None, *, split: str | None = None, labelled_only: bool = True,
               progress: bool = True) -> list[Piece]:
-    """The folk corpus as labelled Pieces (parsed once, then loaded from the cache); split: one of SPLITS."""
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    """The folk corpus as labelled Pieces (parsed once, then loaded from the cache); split: one of FOLK_SPLITS."""
+    if split is not None and split not in FOLK_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(FOLK_SPLITS)}, got {split!r}")
     cfg = cfg or load(CorpusConfig)
     tunes = load_raw(cfg.max_songs, progress=progress)
     return _pieces(tunes, split, labelled_only)
@@ -302,5 +302,5 @@ def _pieces(tunes: list[Parsed], split: str | None, labelled_only: bool) -> list
     threshold = float(np.median(untyped)) if untyped else 1.0
     melodies = [m for m in (to_piece(t, threshold) for t in tunes) if m is not None]
     if split is not None:
-        melodies = [m for m in melodies if split_of(m) == split]
+        melodies = [m for m in melodies if folk_split(m) == split]
     return [m for m in melodies if m.quadrant is not None] if labelled_only else melodies

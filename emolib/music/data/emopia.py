@@ -16,22 +16,25 @@ from ...emotion import quadrant
 from ...errors import DatasetNotFound
 from ..notes.chords import bar_chords
 from ..notes.key import detect_key
-from ..notes.piece import REGISTER, Piece
-from ..notes.roll import STEPS_PER_QUARTER, into_register, midi_to_roll, pad_to_bars, skyline
+from ..notes.piece import Piece
+from ..notes.roll import REGISTER, STEPS_PER_QUARTER, into_register, midi_to_roll, pad_to_bars, skyline
 
 EMOPIA_URL = "https://zenodo.org/record/5090631 (EMOPIA 1.0)"
-SPLITS = ("train", "val", "test")
+EMOPIA_SPLITS = ("train", "val", "test")
+
 
 def emopia_root(root: str | Path | None = None) -> Path:
     return Path(root) if root else data_root() / "emopia"
 
+
 def emopia_available(root: str | Path | None = None) -> bool:
     return (emopia_root(root) / "midis").is_dir()
+
 
 def read_split(root: Path) -> dict[str, str]:
     """clip name (without .mid) -> "train" / "val" / "test", from the official split files."""
     out = {}
-    for split in SPLITS:
+    for split in EMOPIA_SPLITS:
         path = root / "split" / f"{split}_clip.csv"
         if not path.is_file():
             continue
@@ -40,11 +43,13 @@ def read_split(root: Path) -> dict[str, str]:
                 out[Path(row["clip_name"]).stem] = split
     return out
 
+
 def quadrant_of(name: str) -> int:
     """Quadrant number from an EMOPIA clip name such as ``Q3_0EWWyyV7RJA_0``."""
     if len(name) < 3 or name[0] != "Q" or name[1] not in "1234" or name[2] != "_":
         raise ValueError(f"{name!r} is not an EMOPIA clip name (Q1_..., Q2_..., Q3_... or Q4_...)")
     return int(name[1])
+
 
 def read_clip(path: Path) -> Piece:
     """One EMOPIA clip -> Piece (skyline melody in the common register, full roll kept)."""
@@ -60,6 +65,7 @@ def read_clip(path: Path) -> Piece:
     return Piece(melody, bar_chords(full, key=(tonic, mode)), tonic, mode, quadrant(quadrant_of(path.stem)),
                  title=path.stem, source="emopia", density=notes / max(1.0, len(full) / STEPS_PER_QUARTER), full=full)
 
+
 def load_emopia(root: str | Path | None = None, split: str | None = None, *, limit: int | None = None,
                 progress: bool = True) -> list[Piece]:
     """EMOPIA clips (optionally one official split); corrupt or empty files are skipped with a warning."""
@@ -71,8 +77,8 @@ def load_emopia(root: str | Path | None = None, split: str | None = None, *, lim
         raise DatasetNotFound(f"EMOPIA not found at {root}. Download it from {EMOPIA_URL} and unpack it so that "
                               f"{midis}/Q1_*.mid and {root}/split/train_clip.csv exist (or set EMOLIB_DATA).")
     splits = read_split(root)
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split is not None and split not in EMOPIA_SPLITS:
+        raise ValueError(f"split must be one of {EMOPIA_SPLITS}, got {split!r}")
     if split is not None and not splits:
         raise DatasetNotFound(f"{root}/split/{split}_clip.csv is missing: EMOPIA's official split files are needed.")
     paths = sorted(p for p in midis.glob("*.mid") if p.stem[:1] == "Q")
@@ -91,7 +97,3 @@ def load_emopia(root: str | Path | None = None, split: str | None = None, *, lim
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable or empty EMOPIA file(s): {', '.join(skipped)}", stacklevel=2)
     return clips
-
-def split_of(clip: Piece, root: str | Path | None = None) -> str | None:
-    return read_split(emopia_root(root)).get(clip.title)
-

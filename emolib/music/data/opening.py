@@ -1,9 +1,9 @@
-"""Where a melody starts: a real opening from the seed bank, nothing (from scratch), or the user's own MIDI file.
+"""Where a melody starts: a real opening from the opening bank, nothing (from scratch), or the user's own MIDI file.
 
-- ``"seed"``: 4 bars of a real folk tune of the requested quadrant, with that tune's 16-bar harmony.
+- ``"bank"``: 4 bars of a real folk tune of the requested quadrant, with that tune's 16-bar harmony.
 - ``"scratch"``: no notes. The GAN writes its first segment from noise with a silent previous segment
   (MIDINet's first bar), the transformer from the emotion token alone; the chord progression and key
-  still come from a seed-bank tune of the quadrant, so the harmony is real.
+  still come from a bank tune of the quadrant, so the harmony is real.
 - a MIDI file (path or bytes): its first 4 bars (from the bar of its first note) become the opening.
   Its melody is the skyline of its pitched tracks, each note moved by octaves into the common register; its
   key is detected (Krumhansl-Kessler) and its chords are estimated bar by bar, then repeated. Only those bars
@@ -21,13 +21,15 @@ import numpy as np
 
 from ...emotion import Quadrant
 from ...errors import BadInput, BadMidi, brief
+from ...files.reading import check_readable_file
 from ..notes.chords import bar_chords
 from ..notes.key import detect_key
-from ..notes.piece import OPENING, REGISTER, Piece, empty
-from ..notes.roll import SEGMENT_STEPS, STEPS_PER_BAR, fold_into_register, into_register, midi_to_roll, pad_to_bars, skyline
-from .bank import OPENING_BARS, PROGRESSION_BARS, choose_seed
+from ..notes.piece import OPENING, Piece, empty
+from ..notes.roll import (REGISTER, STEPS_PER_BAR, TUNE_BARS, fold_into_register, into_register, midi_to_roll,
+                          pad_to_bars, skyline)
+from .bank import OPENING_BARS, bank_opening
 
-OPENINGS = ("seed", "scratch")  # or a MIDI file
+OPENINGS = ("bank", "scratch")  # or a MIDI file
 MAX_MIDI_BYTES = 5_000_000  # a long orchestral MIDI is about 1 MB; a bigger one is not a melody file
 
 
@@ -95,12 +97,10 @@ def opening_from_midi(source: str | Path | bytes) -> Piece:
     import pretty_midi
 
     if isinstance(source, str) and not source:
-        raise BadMidi("the MIDI file path is empty", "give a MIDI file's path, or the opening 'scratch' or 'seed'")
+        raise BadMidi("the MIDI file path is empty", "give a MIDI file's path, or the opening 'scratch' or 'bank'")
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, title, data = "the uploaded MIDI file", "uploaded MIDI", bytes(source)
     else:
-        from ...faces.detect import check_readable_file
-
         path = Path(source)
         check_readable_file(path, "MIDI file", BadMidi)
         with path.open("rb") as f:  # never more than the limit in memory
@@ -120,25 +120,25 @@ def opening_from_midi(source: str | Path | bytes) -> Piece:
     if not len(played):
         raise BadMidi(f"{name}: the MIDI file has no notes in its first bars", "give one with a melody")
     first_bar = int(played[0]) // STEPS_PER_BAR  # skip a silent pickup of whole bars
-    full = pad_to_bars(full[first_bar * STEPS_PER_BAR:], SEGMENT_STEPS // STEPS_PER_BAR)
+    full = pad_to_bars(full[first_bar * STEPS_PER_BAR:], OPENING_BARS)
     tonic, mode, _ = detect_key(full)
     melody = fold_into_register(into_register(skyline(full), *REGISTER))
     chords = bar_chords(full, key=(tonic, mode))
-    return Piece(melody, [chords[b % len(chords)] for b in range(PROGRESSION_BARS)], tonic, mode, title=title,
+    return Piece(melody, [chords[b % len(chords)] for b in range(TUNE_BARS)], tonic, mode, title=title,
                  source=YOUR_MIDI, by=(OPENING,) * OPENING_BARS)
 
 
 def choose_opening(opening, emotion: Quadrant, rng: np.random.Generator) -> Piece:
     """The prompt a model continues, for an opening choice: the given bars (none from scratch), with the key and
-    the chord progression of the tune they come from (from scratch: a seed-bank tune of the quadrant's)."""
+    the chord progression of the tune they come from (from scratch: a bank tune of the quadrant's)."""
     if isinstance(opening, str) and opening in OPENINGS:
-        seed = choose_seed(emotion.name, rng)
-        return seed if opening == "seed" else seed.with_notes(empty(0), by=(), edits=())
+        tune = bank_opening(emotion.name, rng)
+        return tune if opening == "bank" else tune.with_notes(empty(0), by=(), edits=())
     if isinstance(opening, (str, Path, bytes, bytearray, memoryview)):
         return replace(opening_from_midi(opening), quadrant=emotion)
-    raise BadInput(f"opening must be 'seed', 'scratch' or a MIDI file, got {brief(opening)}")
+    raise BadInput(f"opening must be 'bank', 'scratch' or a MIDI file, got {brief(opening)}")
 
 
 def describe(prompt: Piece) -> str:
-    """Where a piece's opening came from, in a few words: "seed bank: <title>", "from scratch", "your MIDI: <file>"."""
+    """Where a piece's opening came from, in a few words: "opening bank: <title>", "from scratch", "your MIDI: <file>"."""
     return f"{prompt.source}: {prompt.title}" if prompt.bars else "from scratch"

@@ -1,8 +1,12 @@
-"""The yardstick for generated music: compose 6 seeds x 4 emotions, write MIDI, judge the files.
+"""The benchmarks of generated music, each measured from what a listener gets, never from internal tensors.
 
-Everything is measured from the written MIDI files (what a listener gets), not from internal
-tensors: the mode from the whole file (melody and accompaniment), the other metrics from the
-melody track, and the length in bars from the file's end time.
+- The first yardstick (:func:`run`, :func:`summary`, :data:`TARGETS`): compose 6 seeds x 4 emotions, write the MIDI
+  files, and measure each: the mode from the whole file (melody and accompaniment), the other metrics from the
+  melody track, and the length in bars from the file's end time. Its targets answer the earlier student version's
+  flaws (mode match 55 %, scale consistency 0.80, qualified-note rate 0.09, and "16 bars" that were 4).
+- The form figures (:func:`form_features`, :func:`targets_summary`, :data:`FORM_TARGETS`): each melody written with
+  the neutral rendering and read back (:func:`heard`), against real tunes measured the same way.
+- The markdown tables the README shows (:func:`format_table`, :func:`format_rows`).
 """
 from __future__ import annotations
 
@@ -13,14 +17,13 @@ from typing import Callable
 import numpy as np
 
 from ...emotion import EMOTIONS, quadrant
+from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
 from .metrics import evaluate, notes_from_midi
 
-# Targets from issue 4 (the earlier student version: mode match 55%, scale consistency 0.80,
-# qualified-note rate 0.09, and "16 bars" that were 4).
 TARGETS = {"mode_match": 0.80, "scale_consistency": 0.90, "qualified_note_rate": 0.80, "arousal_density_ratio": 1.5}
 
 
-def judge(path: str | Path, emotion: str) -> dict:
+def score_midi(path: str | Path, emotion: str) -> dict:
     """Metrics of one written MIDI file, and whether its mode and length are what was asked for."""
     import pretty_midi
 
@@ -35,7 +38,7 @@ def judge(path: str | Path, emotion: str) -> dict:
     return row
 
 
-def run(compose: Callable[[str, int], object], out_dir: str | Path, *, seeds: int = 6, bars: int = 16,
+def run(compose: Callable[[str, int], object], out_dir: str | Path, *, seeds: int = 6, bars: int = TUNE_BARS,
         emotions: tuple[str, ...] = EMOTIONS, progress: bool = True) -> list[dict]:
     """compose(emotion, seed) -> an object with .midi (pretty_midi); one judged row per piece."""
     from tqdm.auto import tqdm
@@ -50,7 +53,7 @@ def run(compose: Callable[[str, int], object], out_dir: str | Path, *, seeds: in
         seconds = time.perf_counter() - t
         path = out_dir / f"{emotion}_{seed}.mid"
         piece.midi.write(str(path))
-        rows.append({**judge(path, emotion), "seed": seed, "seconds": seconds, "path": str(path)})
+        rows.append({**score_midi(path, emotion), "seed": seed, "seconds": seconds, "path": str(path)})
     return rows
 
 
@@ -60,7 +63,7 @@ def _mean(rows: list[dict], key: str) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def summary(rows: list[dict], bars: int = 16) -> dict:
+def summary(rows: list[dict], bars: int = TUNE_BARS) -> dict:
     """The four target figures, generation time, and whether every piece has the requested length."""
     high = [r for r in rows if quadrant(r["emotion"]).arousal > 0]
     low = [r for r in rows if quadrant(r["emotion"]).arousal < 0]
@@ -114,7 +117,7 @@ def reference_table(rows: list[dict]) -> dict[str, dict[str, tuple[float, float]
     return out
 
 
-def real_pieces(melodies, *, per_emotion: int = 6, bars: int = 16, seed: int = 0) -> dict[tuple[str, int], object]:
+def real_pieces(melodies, *, per_emotion: int = 6, bars: int = TUNE_BARS, seed: int = 0) -> dict[tuple[str, int], object]:
     """Real tunes rendered exactly as generated ones are (same styles, chords from the tune): the 'real' row.
     Each value has .piece, .roll and .midi, like a Composition."""
     from types import SimpleNamespace
@@ -160,7 +163,7 @@ def comparison_row(rows: list[dict]) -> dict:
     return out
 
 
-# ---- issue 21's yardstick: what a listener hears in each model's tunes, against real ones -------------------
+# ---- the form figures: what a listener hears in each model's tunes, against real ones ---------------------
 
 def heard(roll: np.ndarray) -> np.ndarray:
     """The melody as a listener gets it: written as a MIDI file with the neutral rendering, read back on the grid."""
@@ -169,13 +172,13 @@ def heard(roll: np.ndarray) -> np.ndarray:
     import pretty_midi
 
     from ..notes.piece import Piece
-    from ..render.midi import render_neutral
     from ..notes.roll import midi_to_roll, pad_to_bars
+    from ..render.midi import render_neutral
 
     buf = io.BytesIO()
     render_neutral(Piece(roll, [], 0, "major")).write(buf)
     buf.seek(0)
-    return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(buf), instruments="first"), len(roll) // 16)
+    return pad_to_bars(midi_to_roll(pretty_midi.PrettyMIDI(buf), instruments="first"), len(roll) // STEPS_PER_BAR)
 
 
 def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
@@ -186,14 +189,13 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
     varying an earlier bar (at least 2/3 of their notes alike); longest_note in bars; in_key: notes in the key's
     scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
     """
-    from .critic import features as critic_features
-    from ..models.sampling import ends_on
-    from ..form import HALF_CADENCE_BAR, cadence_goal
+    from ..form import HALF_CADENCE_BAR, cadence_goal, ends_on
     from ..notes.key import detect_key, scale_pitch_classes
-    from ..notes.roll import STEPS_PER_BAR, roll_to_notes
+    from ..notes.roll import roll_to_notes
+    from .features import melody_features
 
     notes = roll_to_notes(roll)
-    f = critic_features(roll)
+    f = melody_features(roll)
     bar8 = [n for n in notes if n.start < 8 * STEPS_PER_BAR]
     last8 = bar8[-1] if bar8 else None
     scale = scale_pitch_classes(tonic, mode)
@@ -202,7 +204,7 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
         "restated_or_varied": f["restated_bars"] + f["varied_bars"],
         "half_cadence": float(last8 is not None and ends_on(last8.start - HALF_CADENCE_BAR * STEPS_PER_BAR,
                                                             last8.end - last8.start, last8.pitch,
-                                                            cadence_goal(HALF_CADENCE_BAR, 16, tonic))),
+                                                            cadence_goal(HALF_CADENCE_BAR, TUNE_BARS, tonic))),
         "tonic_close": float(bool(notes) and notes[-1].pitch % 12 == tonic % 12 and notes[-1].end - notes[-1].start >= 4),
         "longest_note": f["longest_note"],
         "notes_per_bar": per_bar.astype(float),
@@ -214,7 +216,7 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
 
 
 def targets_summary(rows: list[dict], real_rows: list[dict]) -> dict:
-    """Issue 21's figures for one source (rows: form_features plus "emotion"), judged against the real tunes'."""
+    """The form figures of one source (rows: form_features plus "emotion"), judged against the real tunes'."""
     lo, hi = np.percentile(np.concatenate([r["notes_per_bar"] for r in real_rows]), [5, 95])
     bars = np.concatenate([r["notes_per_bar"] for r in rows])
     out = {k: _mean(rows, k) for k in ("restated_or_varied", "half_cadence", "tonic_close", "sixteenths", "rest_share",
@@ -233,7 +235,7 @@ def targets_summary(rows: list[dict], real_rows: list[dict]) -> dict:
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in out.items()}
 
 
-TARGETS_21 = {  # issue 21's targets for each model's default output: (figure, test, threshold)
+FORM_TARGETS = {  # the targets for each model's default output: (figure, test, threshold)
     "restated_or_varied": ("between", (0.15, 0.35)), "half_cadence": (">=", 0.8), "tonic_close": (">=", 0.8),
     "longest_note_bars": ("<=", 2.0), "notes_per_bar_in_real_range": (">=", 0.9),
     "sixteenths": ("within 1.5x of real", 1.5), "rest_share": ("within 1.5x of real", 1.5), "in_key": (">=", 0.95),
@@ -242,9 +244,9 @@ TARGETS_21 = {  # issue 21's targets for each model's default output: (figure, t
 
 
 def meets(summary: dict, real: dict) -> dict[str, bool]:
-    """Which of TARGETS_21 a source's summary meets (the 1.5x rules against the real tunes' summary)."""
+    """Which of FORM_TARGETS a source's summary meets (the 1.5x rules against the real tunes' summary)."""
     out = {}
-    for key, (test, value) in TARGETS_21.items():
+    for key, (test, value) in FORM_TARGETS.items():
         v = summary[key]
         if test == "between":
             out[key] = value[0] <= v <= value[1]
@@ -257,9 +259,9 @@ def meets(summary: dict, real: dict) -> dict[str, bool]:
     return out
 
 
-def real_rows(pieces: list, bars: int = 16) -> list[dict]:
+def real_rows(pieces: list, bars: int = TUNE_BARS) -> list[dict]:
     """form_features of real tunes' first `bars` bars, as heard, against their own keys."""
-    return [dict(form_features(heard(m.roll[:bars * 16]), m.tonic, m.mode), emotion=m.quadrant.name) for m in pieces
+    return [dict(form_features(heard(m.roll[:bars * STEPS_PER_BAR]), m.tonic, m.mode), emotion=m.quadrant.name) for m in pieces
             if m.bars >= bars and m.quadrant is not None]
 
 
@@ -283,4 +285,16 @@ def format_table(columns: dict[str, dict], keys: list[str] | None = None) -> str
     lines = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for k in keys:
         lines.append(f"| {k.replace('_', ' ')} | " + " | ".join(str(columns[n].get(k, "-")) for n in names) + " |")
+    return "\n".join(lines)
+
+
+def format_rows(result: dict) -> str:
+    """Markdown of scripts/benchmark_music.py --critic's result (figures/music_critic.json): one row per comparison
+    (accuracy, spread, pieces per side), then the copying check. The README shows exactly this table."""
+    lines = ["| comparison | critic accuracy (0.5 = cannot tell) | spread | pieces per side |", "|---|---|---|---|"]
+    for label, r in result["rows"].items():
+        lines.append(f"| {label} | {r['accuracy']:.2f} | {r['spread']:.2f} | {r['n']} |")
+    lines += ["", "| pieces | share with a run of 16+ notes of a training tune | ... of 32+ notes |", "|---|---|---|"]
+    for label, c in result["copying"].items():
+        lines.append(f"| {label} | {c['share_16_notes']:.0%} | {c['share_32_notes']:.0%} |")
     return "\n".join(lines)

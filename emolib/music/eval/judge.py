@@ -44,7 +44,7 @@ class JudgeConfig:
         return cls(epochs=25)
 
 
-def features(pm) -> np.ndarray:
+def midi_frames(pm) -> np.ndarray:
     """(CHANNELS, FRAMES) float32 features of a pretty_midi object (all non-drum tracks)."""
     x = np.zeros((CHANNELS, FRAMES), np.float32)
     for inst in pm.instruments:
@@ -102,7 +102,7 @@ class JudgeReport:
     n_test: int = 0
 
 
-def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+def quadrant_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """4-quadrant accuracy, and arousal (Q1,Q2 vs Q3,Q4) and valence (Q1,Q4 vs Q2,Q3) accuracy; labels 0..3 = Q1..Q4."""
     high = np.array([True, True, False, False])
     positive = np.array([True, False, False, True])
@@ -138,7 +138,7 @@ def fit(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray]
         if acc > best:
             best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    for k, v in scores(test[1], predict_proba(model, test[0]).argmax(1)).items():
+    for k, v in quadrant_scores(test[1], predict_proba(model, test[0]).argmax(1)).items():
         setattr(report, k, v)
     return model.eval(), report
 
@@ -175,7 +175,7 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
         xs, ys, ss, bad = [], [], [], []
         for p in tqdm(paths, desc="EMOPIA features", unit="clip", disable=not progress, mininterval=2.0):
             try:
-                xs.append(features(pretty_midi.PrettyMIDI(str(p))))
+                xs.append(midi_frames(pretty_midi.PrettyMIDI(str(p))))
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the loader
                 bad.append(f"{p.name} ({exc})")
                 continue
@@ -191,8 +191,8 @@ def emopia_features(root: str | Path | None = None, *, progress: bool = True) ->
 def train_on_emopia(root: str | Path | None = None, cfg: JudgeConfig | None = None,
                     *, progress: bool = True) -> tuple[Judge, JudgeReport]:
     """The judge, trained on EMOPIA's official split (cached under data/cache, never shipped)."""
-    from ...files import checkpoints as checkpoint
     from ...config import cache_dir, ensure_dir, load
+    from ...files import checkpoints as checkpoint
 
     cfg = cfg or load(JudgeConfig)
     data = emopia_features(root, progress=progress)
@@ -213,4 +213,4 @@ def train_on_emopia(root: str | Path | None = None, cfg: JudgeConfig | None = No
 
 def judge_midi(model: Judge, pms: list) -> np.ndarray:
     """Quadrant probabilities (n, 4; columns Q1..Q4) for pretty_midi objects."""
-    return predict_proba(model, np.stack([features(pm) for pm in pms]))
+    return predict_proba(model, np.stack([midi_frames(pm) for pm in pms]))

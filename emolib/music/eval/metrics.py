@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..notes.key import detect_key, scale_pitch_classes
+from ..notes.key import detect_key, pitch_class_histogram
 from ..notes.roll import STEPS_PER_QUARTER, roll_to_notes, seconds_to_quarters
 
 
@@ -55,15 +55,9 @@ def notes_from_midi(pm, instruments: list[int] | None = None) -> Notes:
     return Notes(pitch[order], start[order], end[order], tempo, float(seconds_to_quarters(pm, np.array([pm.get_end_time()]))[0]))
 
 
-def pitch_class_histogram(notes: Notes, weighted: bool = False) -> np.ndarray:
-    hist = np.zeros(12)
-    np.add.at(hist, notes.pitch % 12, (notes.end - notes.start) if weighted else 1.0)
-    return hist / hist.sum() if hist.sum() else hist
-
-
 def pitch_class_entropy(notes: Notes) -> float:
     """Shannon entropy (bits) of the pitch-class histogram of note counts: 0 = one pitch class, log2(12) max."""
-    h = pitch_class_histogram(notes)
+    h = pitch_class_histogram(notes.pitch)
     h = h[h > 0]
     return float(-(h * np.log2(h)).sum()) if len(h) else 0.0
 
@@ -133,17 +127,12 @@ def groove_consistency(notes: Notes, quarters_per_bar: int = 4) -> float:
 
 def mode(notes: Notes) -> str:
     """"major" or "minor" by the best Krumhansl-Kessler key for the duration-weighted pitch classes."""
-    return detect_key(pitch_class_histogram(notes, weighted=True))[1]
+    return key(notes)[1]
 
 
 def key(notes: Notes) -> tuple[int, str]:
-    tonic, m, _ = detect_key(pitch_class_histogram(notes, weighted=True))
+    tonic, m, _ = detect_key(pitch_class_histogram(notes.pitch, notes.end - notes.start))
     return tonic, m
-
-
-def in_key_rate(notes: Notes, tonic: int, m: str) -> float:
-    """Fraction of notes in the given key's scale (harmonic minor counts its raised 7th)."""
-    return float(np.isin(notes.pitch % 12, sorted(scale_pitch_classes(tonic, m))).mean()) if len(notes) else float("nan")
 
 
 METRICS = {

@@ -1,11 +1,8 @@
-"""The melody models behind one interface, and the registry of the ones emolib ships.
+"""The registry of the melody models emolib ships.
 
-Both models answer the same call, in the style of nanoGPT's ``model.generate(idx, max_new_tokens,
-temperature=1.0, top_k=None)``: ``model.generate(prompt, bars, seed=..., temperature=..., top_k=..., ...)``
-continues a :class:`~emolib.music.notes.piece.Piece` (the given opening bars, possibly none, with the chord plan
-for every bar) to `bars` bars and returns the longer Piece, whose new bars are marked as the model's.
-Decoding settings are call arguments with the same meaning and the same defaults for both models
-(:mod:`emolib.music.models.sampling`); what ``compose`` passes by default is declared once, in :data:`MODELS`.
+Both models answer one call (emolib.music.models.continuation.MelodyModel.generate); decoding settings are call
+arguments with the same meaning and the same defaults for both (:mod:`emolib.music.models.sampling`); what
+``compose`` passes by default is declared once, in :data:`MODELS`.
 
 A registry instead of if/else by name (timm's ``create_model``): each :class:`ModelSpec` names its shipped
 checkpoint, the module that loads it and the decoding ``compose`` uses with it; :func:`load` returns a
@@ -17,26 +14,10 @@ import functools
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
 
 from ...config import checkpoints_dir
 from ...errors import BadInput, brief
-from ..notes.piece import Piece
-
-
-class MelodyModel(Protocol):
-    """What both melody models are to the rest of emolib."""
-
-    name: str  # "gan" or "transformer": what a Piece's bars say wrote them
-    meta: dict  # the checkpoint's provenance, history and metrics (never its weights)
-
-    def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
-                 grid: int = 1, cadence_tries: int = 1) -> Piece:
-        """Continue `prompt` to `bars` bars under its chords and emotion; the same seed gives the same notes."""
-        ...
+from .continuation import MelodyModel
 
 
 @dataclass(frozen=True)
@@ -54,8 +35,8 @@ class ModelSpec:
     def path(self) -> Path:
         return checkpoints_dir() / self.checkpoint
 
-    def decoding_for(self, emotion: str, *, raw: bool = False) -> dict:
-        """The decoding compose uses for this model (and emotion) when the caller sets nothing; raw: every aid off."""
+    def default_decoding(self, *, raw: bool = False) -> dict:
+        """The decoding compose uses for this model when the caller sets nothing; raw: every aid off."""
         return dict(self.raw if raw else self.decoding)
 
 
@@ -74,7 +55,7 @@ register(ModelSpec(
     "gan", "midinet_folk.pt", "emolib.music.models.gan",
     "MIDINet-style conditional GAN: one bar at a time, conditioned on the bar before and a reference bar",
     # the most likely class at each step, as the discriminator saw it in training (MIDINet's decoding); bar 8 and
-    # the last bar re-ranked among up to 16 of the model's own versions, for a cadence (decoding.cadence_tries)
+    # the last bar re-ranked among up to 16 of the model's own versions, for a cadence (sampling: cadence_tries)
     decoding={"top_k": 1, "cadence_tries": 16}, raw={"top_k": 1}))
 register(ModelSpec(
     "transformer", "transformer_folk.pt", "emolib.music.models.transformer",
@@ -107,10 +88,3 @@ def load(name: str = "gan", checkpoint: str | Path | None = None) -> MelodyModel
 @functools.lru_cache(maxsize=4)
 def _load(module: str, path: str) -> MelodyModel:
     return importlib.import_module(module).load(path)
-
-
-def seed_generators(seed: int) -> tuple[np.random.Generator, "object"]:
-    """(numpy, torch) random generators for one generation call, both from `seed`: same seed, same notes."""
-    import torch
-
-    return np.random.default_rng(seed), torch.Generator().manual_seed(int(seed))

@@ -1,7 +1,6 @@
-"""Decoding and post-processing: how notes are chosen from a model's probabilities, and what may change them after.
-
-**Decoding** is the model's own choice, made from its probabilities; every setting is an argument of both
-models' ``generate`` (:class:`emolib.music.models.registry.MelodyModel`), with the same meaning for each:
+"""Decoding: how notes are chosen from a model's probabilities. It is the model's own choice, made from its
+probabilities; every setting is an argument of both models' ``generate`` (:class:`emolib.music.models.registry.MelodyModel`),
+with the same meaning for each:
 
 - ``temperature`` (1.0 = the model's probabilities as they are; lower sharpens, higher flattens),
 - ``top_k`` (keep the k most likely choices; 1 = always the most likely, greedy),
@@ -14,20 +13,17 @@ models' ``generate`` (:class:`emolib.music.models.registry.MelodyModel`), with t
   cadence chord (:func:`emolib.music.form.cadence_goal`) is kept, else the first version; 1 = off). Nothing is
   written for the model: a version it never wrote cannot be chosen.
 
-**Post-processing** writes or moves notes after the model has chosen them. It is never part of ``generate``:
-each step takes a :class:`~emolib.music.notes.piece.Piece` and returns one whose ``edits`` name the step in every bar
-it changed, so a figure or a summary can say so. Here: :func:`snap` (every out-of-key note moved into the
-key); the form plan's restated bars and cadence notes are :func:`emolib.music.form.apply_form`.
+Every choice either model makes is drawn by one function, :func:`draw`. Writing or moving notes after the model
+has chosen them is post-processing (emolib.music.post), never part of decoding.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import torch
 
 from ...errors import BadInput, brief
-from ..notes.key import scale_pitch_classes
-from ..notes.piece import Piece
 from ..notes.roll import N_PITCHES
 
 FREE_LEAP = 5  # semitones: moves up to a fourth are never penalised by the leap penalty
@@ -83,15 +79,6 @@ def check(settings: dict) -> dict:
     return out
 
 
-CADENCE_NOTE = 4  # steps: a cadence note lasts at least a quarter and sounds to the end of its bar
-
-
-def ends_on(start: int, length: int, pitch: int, goal: tuple[int, ...]) -> bool:
-    """Whether a bar's last note (its start step within the bar, its length in steps, its pitch) closes it as a
-    cadence on `goal`: a pitch class of the goal, at least a quarter long, sounding to the bar's last quarter."""
-    return length >= CADENCE_NOTE and start + length >= 16 - CADENCE_NOTE and pitch % 12 in goal
-
-
 def leap_weights(last: int | None, leap_penalty: float, n: int = N_PITCHES, free: int = FREE_LEAP) -> np.ndarray:
     """(n,) multiplicative weights for the next pitch: 1 within a fourth of `last`, exp(-penalty * excess) beyond."""
     if last is None or leap_penalty <= 0:
@@ -99,38 +86,15 @@ def leap_weights(last: int | None, leap_penalty: float, n: int = N_PITCHES, free
     return np.exp(-leap_penalty * np.maximum(0, np.abs(np.arange(n) - last) - free))
 
 
-def restrict(weights: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
-    """Zero every choice outside the top_k most likely and outside the top_p nucleus (of the normalised weights)."""
-    w = weights.copy()
-    order = np.argsort(-w, kind="stable")
-    if top_k is not None:
-        w[order[top_k:]] = 0.0
-    if top_p is not None and w.sum() > 0:
-        p = w[order] / w.sum()
-        keep = np.cumsum(p) - p < top_p
-        w[order[~keep]] = 0.0
-    return w
-
-
-def sample_class(weights: np.ndarray, rng: np.random.Generator, *, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None) -> int:
-    """One choice drawn from non-negative weights (a model's probabilities, perhaps re-ranked): sharpened or
-    flattened by the temperature, limited to top_k / top_p; top_k=1 is the most likely (no draw)."""
-    if top_k == 1:
-        return int(np.argmax(weights))
-    w = np.power(np.maximum(weights, 0.0), 1.0 / temperature)
-    w = restrict(w, top_k, top_p)
-    return int(rng.choice(len(w), p=w / w.sum())) if w.sum() > 0 else int(np.argmax(weights))
-
-
-def sample_token(logits, allowed: np.ndarray, *, generator, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None) -> int:
-    """One token drawn from a model's next-token logits (a torch vector), among the `allowed` ones (a mask),
-    after temperature, top_k and top_p (the transformer's decoding)."""
-    import torch
-
+def draw(logits: torch.Tensor, *, generator: torch.Generator, allowed: torch.Tensor | None = None,
+         temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> int:
+    """One choice from a model's scores for its options (logits: a 1-D tensor; -inf rules an option out), among the
+    `allowed` ones (a boolean mask), after temperature, top_k and top_p; top_k=1 takes the most likely, no draw."""
     logits = logits / temperature
-    logits[torch.from_numpy(~allowed)] = -float("inf")
+    if allowed is not None:
+        logits[~allowed] = -float("inf")
+    if top_k == 1:
+        return int(torch.argmax(logits))
     probs = torch.softmax(logits, -1)
     order = torch.argsort(probs, descending=True)
     keep = torch.ones(len(order), dtype=torch.bool)
@@ -141,26 +105,3 @@ def sample_token(logits, allowed: np.ndarray, *, generator, temperature: float =
     p = torch.zeros_like(probs)
     p[order[keep]] = probs[order[keep]]
     return int(torch.multinomial(p / p.sum(), 1, generator=generator))
-
-
-# ---- post-processing: notes changed after the model chose them ------------------------------------------
-
-def snap_to_key(roll: np.ndarray, tonic: int, mode: str) -> np.ndarray:
-    """Move every out-of-key note to the nearest pitch of the key (down on a tie)."""
-    allowed = scale_pitch_classes(tonic, mode)
-    target = np.arange(N_PITCHES)
-    for p in range(N_PITCHES):
-        if p % 12 not in allowed:
-            target[p] = p - 1 if (p - 1) % 12 in allowed else p + 1
-    out = np.zeros_like(roll)
-    t, p = np.nonzero(roll)
-    out[t, np.clip(target[p], 0, N_PITCHES - 1)] = 1
-    return out
-
-
-SNAP = "snapped to the key"
-
-
-def snap(piece: Piece) -> Piece:
-    """Post-processing: every out-of-key note of the piece moved into its key (explicit mode control)."""
-    return piece.edited(snap_to_key(piece.roll, piece.tonic, piece.mode), SNAP)

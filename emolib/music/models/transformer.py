@@ -7,14 +7,12 @@ where it is: it can learn from the corpus to restate and vary a phrase and to cl
 folk-rnn (Sturm et al. 2016) and Music Transformer (Huang et al. 2018) do. It is trained on the first 16
 bars of each tune, transposed into every key, and learns only the tokens it chooses at generation (notes
 and bar ends); the emotion, key, bar indices and chords are written in by us. A small grammar keeps the
-output a valid monophonic melody in the register (positions move forward, notes never overlap).
+output a valid monophonic melody in the register (positions move forward, notes never overlap). This module holds
+the model (settings, network, how it writes a piece); how it learns is emolib.music.models.transformer_training.
 """
 from __future__ import annotations
 
-import copy
-import math
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...config import one_thread
-from . import sampling as decoding
+from ...errors import EmolibError
+from ...files import checkpoints
+from ..form import cadence_goal, ends_on
 from ..notes import tokens as tk
-from ..notes.chords import ALL_CHORDS, Chord
-from ..notes.piece import REGISTER, Piece, from_c, in_c
-from ..notes.roll import STEPS_PER_BAR
+from ..notes.piece import Piece
+from ..notes.roll import REGISTER, STEPS_PER_BAR
+from .continuation import MelodyModel
+from .sampling import draw, leap_weights
 
 
 @dataclass
@@ -118,148 +118,7 @@ class EmotionTransformer(nn.Module):
         return self.head(self.ln(x)), new_cache
 
 
-@dataclass
-class Tune:
-    tokens: np.ndarray  # token ids: emotion, key, then the tune's first TUNE_BARS bars (EOS if it ends there)
-
-
-def tokenize(melodies: list[Piece]) -> list[Tune]:
-    """The first 16 bars of each labelled piece, moved to C, as tokens (with EOS when the tune ends within them)."""
-    out = []
-    for m in melodies:
-        if m.quadrant is None:
-            continue
-        m = in_c(m)
-        chords = m.chords or [Chord(m.tonic, m.mode == "minor")]
-        bars = min(m.bars, tk.TUNE_BARS)
-        ids = tk.roll_to_tokens(m.roll[:bars * STEPS_PER_BAR], chords, m.quadrant.number, (m.tonic, m.mode), m.bars)
-        out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= tk.TUNE_BARS else []), dtype=np.int64)))
-    if not out:
-        raise ValueError("no labelled melodies to train on")
-    return out
-
-
-_CHORD_SHIFT = np.array([[ALL_CHORDS.index(Chord((c.root + k) % 12, c.minor)) for c in ALL_CHORDS] for k in range(12)])
-_KEY_SHIFT = np.array([[tk.KEYS.index(((t + k) % 12, m)) for t, m in tk.KEYS] for k in range(12)])
-
-
-def transpose_tokens(t: np.ndarray, k: int) -> np.ndarray:
-    """Shift pitches by k semitones, and the key and chord roots with them."""
-    t = t.copy()
-    pitch = (t >= tk.PITCH0) & (t < tk.PITCH0 + 128)
-    t[pitch] = np.clip(t[pitch] + k, tk.PITCH0, tk.PITCH0 + 127)
-    chord = (t >= tk.CHORD0) & (t < tk.CHORD0 + len(ALL_CHORDS))
-    t[chord] = tk.CHORD0 + _CHORD_SHIFT[k % 12][t[chord] - tk.CHORD0]
-    key = (t >= tk.KEY0) & (t < tk.KEY0 + len(tk.KEYS))
-    t[key] = tk.KEY0 + _KEY_SHIFT[k % 12][t[key] - tk.KEY0]
-    return t
-
-
-def batch(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator,
-          idx: np.ndarray | None = None) -> torch.Tensor:
-    """Whole tunes (their first 16 bars, cut at block_size + 1 tokens), each in a random key, padded to the longest
-    in the batch (not to the block: most tunes are shorter, and padding costs as much as tokens)."""
-    idx = rng.choice(len(tunes), size=cfg.batch_size, p=weights) if idx is None else idx
-    picked = [tunes[i].tokens[:cfg.block_size + 1] for i in idx]
-    rows = np.full((len(picked), max(len(w) for w in picked)), tk.PAD, dtype=np.int64)
-    for r, window in enumerate(picked):
-        rows[r, :len(window)] = transpose_tokens(window, int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1)))
-    return torch.from_numpy(rows)
-
-
-def batches(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator, pool: int = 8):
-    """Endless training batches, bucketed: `pool` batches' worth of tunes are drawn (quadrant-balanced), sorted by
-    length and cut into batches, so each batch holds tunes of similar length and little padding (twice as fast)."""
-    lengths = np.array([min(len(t.tokens), cfg.block_size + 1) for t in tunes])
-    while True:
-        idx = rng.choice(len(tunes), size=cfg.batch_size * pool, p=weights)
-        idx = idx[np.argsort(lengths[idx], kind="stable")]
-        for k in rng.permutation(pool):
-            yield batch(tunes, weights, cfg, rng, idx[k * cfg.batch_size:(k + 1) * cfg.batch_size])
-
-
-_GIVEN = torch.from_numpy(np.isin(tk.KINDS, tk.GIVEN))
-
-
-def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Next-token cross-entropy on the tokens the model chooses at generation (notes, bar ends, the end): the
-    emotion, key, bar-index and chord tokens are written in by us, so predicting them is not its job."""
-    targets = targets.masked_fill(_GIVEN[targets], tk.PAD)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=tk.PAD)
-
-
-def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
-    """Sampling weight per tune: (1 / tunes of its quadrant) ** balance, normalised."""
-    q = np.array([int(t.tokens[0]) for t in tunes])
-    counts = {k: (q == k).sum() for k in set(q)}
-    w = np.array([(1.0 / counts[k]) ** balance for k in q])
-    return w / w.sum()
-
-
-@dataclass
-class TransformerHistory:
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)  # every steps / 20, on the held-out tunes
-    best_step: int = 0  # the step whose weights were kept (lowest held-out loss)
-    seconds: float = 0.0
-
-
-def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-          progress: bool = True) -> tuple[EmotionTransformer, TransformerHistory]:
-    """Next-token training on whole 16-bar tunes with quadrant-balanced batches, AdamW and warm-up + cosine."""
-    from tqdm.auto import tqdm
-
-    from ...config import load
-
-    cfg = cfg or load(TransformerConfig)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    tunes = tokenize(melodies)
-    val_tunes = tokenize(val) if val else None
-    weights = tune_weights(tunes, cfg.balance)
-    model = EmotionTransformer(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    hist, start = TransformerHistory(), time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc="transformer", disable=not progress, mininterval=2.0)
-    stream = batches(tunes, weights, cfg, rng)
-    for step in bar:
-        lr = cfg.lr * (step + 1) / cfg.warmup if step < cfg.warmup else cfg.lr * (
-            cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        model.train()
-        xy = next(stream)
-        logits = model(xy[:, :-1])
-        loss = loss_on_choices(logits, xy[:, 1:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        hist.loss.append(loss.item())
-        if val_tunes and (step % max(1, cfg.steps // 20) == 0 or step == cfg.steps - 1):
-            hist.val_loss.append(evaluate(model, val_tunes, cfg))
-            if hist.val_loss[-1] <= min(hist.val_loss):  # keep the weights of the best held-out loss
-                best, hist.best_step = copy.deepcopy(model.state_dict()), step
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    hist.seconds = time.perf_counter() - start
-    if val_tunes:
-        model.load_state_dict(best)
-    return model.eval(), hist
-
-
-@torch.no_grad()
-def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfig, batches: int = 4) -> float:
-    """Mean next-token loss on held-out tunes (fixed windows, no augmentation)."""
-    model.eval()
-    rng = np.random.default_rng(1234)
-    weights = np.full(len(tunes), 1.0 / len(tunes))
-    fixed = TransformerConfig(**{**asdict(cfg), "transpose": (0, 0)})
-    losses = []
-    for _ in range(batches):
-        xy = batch(tunes, weights, fixed, rng)
-        logits = model(xy[:, :-1])
-        losses.append(loss_on_choices(logits, xy[:, 1:]).item())
-    return float(np.mean(losses))
+# ---- composing ------------------------------------------------------------------------------------------
 
 
 def _allowed(state: dict, grid: int = 1) -> np.ndarray:
@@ -280,8 +139,8 @@ def _allowed(state: dict, grid: int = 1) -> np.ndarray:
 
 
 @dataclass
-class TransformerModel:
-    """The trained transformer, ready to compose: emolib's MelodyModel interface (emolib.music.models.registry)."""
+class TransformerModel(MelodyModel):
+    """The trained transformer, ready to compose (emolib.music.models.continuation.MelodyModel's generate)."""
 
     net: EmotionTransformer
     meta: dict = field(default_factory=dict)  # provenance and history from the checkpoint
@@ -291,33 +150,21 @@ class TransformerModel:
     def cfg(self) -> TransformerConfig:
         return self.net.cfg
 
-    @one_thread
-    @torch.no_grad()
-    def generate(self, prompt: Piece, bars: int = 16, *, seed: int = 0, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None, leap_penalty: float = 0.0,
-                 grid: int = 1, cadence_tries: int = 1) -> Piece:
-        """Continue the prompt's bars to `bars` bars, one event token at a time, under the prompt's chords (we
-        write the chord token in at every bar); a prompt of no bars starts from the emotion token alone.
-
-        Decoding (emolib.music.models.sampling): the next token is drawn after temperature, top_k and top_p, among
-        the tokens that keep a valid monophonic melody in the register; the leap penalty lowers the
-        probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
-        positions and durations are whole cells of `grid` steps; with cadence_tries > 1, bar 8 and the last bar
-        are written up to that many times from the same context and the first version that closes on the
-        cadence chord is kept (else the first).
-        """
-        from ..form import cadence_goal
-
-        settings = decoding.check(dict(temperature=temperature, top_k=top_k, top_p=top_p,
-                                       leap_penalty=leap_penalty, grid=grid, cadence_tries=cadence_tries))
-        grid, leap_penalty, tries = settings.pop("grid"), settings.pop("leap_penalty"), settings.pop("cadence_tries")
-        model, cfg = self.net, self.net.cfg
+    def write(self, prompt: Piece, given: int, bars: int, *, seed: int, temperature: float, top_k: int | None,
+              top_p: float | None, leap_penalty: float, grid: int, cadence_tries: int) -> np.ndarray:
+        """One event token at a time under the prompt's chords (we write the chord token in at every bar); a prompt
+        of no bars starts from the emotion and key tokens alone. Decoding: the next token is drawn after temperature,
+        top_k and top_p, among the tokens that keep a valid monophonic melody in the register; the leap penalty
+        lowers the probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
+        positions and durations are whole cells of `grid` steps; with cadence_tries > 1, bar 8 and the last bar are
+        written up to that many times from the same context and the first version that closes on the cadence chord
+        is kept (else the first)."""
+        settings = dict(temperature=temperature, top_k=top_k, top_p=top_p)
+        model, cfg, tries = self.net, self.net.cfg, cadence_tries
         model.eval()
-        gen = torch.Generator().manual_seed(int(seed))
-        original, prompt = prompt, in_c(prompt)  # written in C, moved back to the prompt's key at the end
+        gen = torch.Generator().manual_seed(seed)
         chords = [prompt.chord_at(b) for b in range(bars)]
-        seed_bars = min(prompt.bars, bars)
-        seq = tk.roll_to_tokens(prompt.roll[:seed_bars * STEPS_PER_BAR], chords, prompt.quadrant.number,
+        seq = tk.roll_to_tokens(prompt.roll[:given * STEPS_PER_BAR], chords, prompt.quadrant.number,
                                 (prompt.tonic, prompt.mode), bars)
         last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]
         free_at, last_pitch = 0, None
@@ -326,7 +173,7 @@ class TransformerModel:
             start = (seq[:i].count(tk.BAR) - 1) * STEPS_PER_BAR + seq[i] - tk.POS0
             free_at = start + seq[i + 2] - tk.DUR0 + 1
             last_pitch = seq[i + 1] - tk.PITCH0
-        state = {"bar": seed_bars - 1, "free_at": free_at, "last": "DUR"}
+        state = {"bar": given - 1, "free_at": free_at, "last": "DUR"}
         cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
         start_of_bar = first_version = None  # cadence_tries: the context where a cadence bar starts, its first version
         tried = 0
@@ -345,9 +192,8 @@ class TransformerModel:
             logits = logits[0, -1]
             if state["last"] == "POS" and leap_penalty > 0 and last_pitch is not None:
                 logits = logits.clone()
-                logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(
-                    np.log(decoding.leap_weights(last_pitch, leap_penalty))).float()
-            t = decoding.sample_token(logits, _allowed(state, grid), generator=gen, **settings)
+                logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(np.log(leap_weights(last_pitch, leap_penalty))).float()
+            t = draw(logits, allowed=torch.from_numpy(_allowed(state, grid)), generator=gen, **settings)
             if t == tk.BAR and start_of_bar is not None:  # a cadence bar is written: keep it, or write it again
                 tried += 1
                 here = (list(seq), dict(state), last_pitch, cache, cached)
@@ -377,40 +223,16 @@ class TransformerModel:
             elif state["last"] == "DUR":
                 start = state["bar"] * STEPS_PER_BAR + seq[-3] - tk.POS0
                 state["free_at"] = start + t - tk.DUR0 + 1
-        roll = tk.tokens_to_roll(seq, bars)
-        piece = from_c(prompt.with_notes(roll, by=prompt.authors[:seed_bars] + (self.name,) * (bars - seed_bars),
-                                         edits=prompt.changes[:seed_bars] + ((),) * (bars - seed_bars)), original.tonic)
-        if seed_bars:  # the given bars are the prompt's notes exactly
-            piece.roll[:seed_bars * STEPS_PER_BAR] = original.roll[:seed_bars * STEPS_PER_BAR]
-        return replace(piece, chords=original.chords)
+        return tk.tokens_to_roll(seq, bars)
 
 
 def closes(bar_tokens: list[int], goal: tuple[int, ...]) -> bool:
-    """Whether a bar's note tokens (POS PITCH DUR ...) end as a cadence on `goal` (decoding.ends_on)."""
+    """Whether a bar's note tokens (POS PITCH DUR ...) end as a cadence on `goal` (emolib.music.form.ends_on)."""
     at = [i for i, t in enumerate(bar_tokens) if tk.kind(t) == "POS" and i + 2 < len(bar_tokens)]
     if not at:
         return False
     i = at[-1]
-    return decoding.ends_on(bar_tokens[i] - tk.POS0, bar_tokens[i + 2] - tk.DUR0 + 1, bar_tokens[i + 1] - tk.PITCH0, goal)
-
-
-def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-        progress: bool = True) -> TransformerModel:
-    """Train the transformer on the labelled pieces and return it ready to compose (its history in meta)."""
-    net, history = train(pieces, cfg, val=val, progress=progress)
-    return TransformerModel(net, {"history": asdict(history)})
-
-
-def save(model: TransformerModel | EmotionTransformer, path: str | Path, *, history: TransformerHistory | None = None,
-         provenance: str = "") -> Path:
-    """Weights (half precision: the file stays small), config, history and provenance."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    net = model.net if isinstance(model, TransformerModel) else model
-    hist = asdict(history) if history else (model.meta.get("history", {}) if isinstance(model, TransformerModel) else {})
-    torch.save({"state_dict": {k: v.half() for k, v in net.state_dict().items()}, "config": asdict(net.cfg),
-                "history": hist, "provenance": provenance}, path)
-    return path
+    return ends_on(bar_tokens[i] - tk.POS0, bar_tokens[i + 2] - tk.DUR0 + 1, bar_tokens[i + 1] - tk.PITCH0, goal)
 
 
 TRANSFORMER_LIMITS = {"n_layer": (1, 48), "n_head": (1, 64), "n_embd": (8, 4096), "block_size": (8, 8192)}
@@ -419,15 +241,12 @@ LEGACY_DECODING = ("pitch_range", "temperature", "top_p")  # older checkpoints s
 
 def load(path: str | Path) -> TransformerModel:
     """A saved transformer, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
-    from ...files import checkpoints as checkpoint
-    from ...errors import EmolibError
-
-    ckpt = checkpoint.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
+    ckpt = checkpoints.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
     raw = {k: v for k, v in ckpt["config"].items() if k not in LEGACY_DECODING} if isinstance(ckpt["config"], dict) \
         else ckpt["config"]
-    cfg = checkpoint.config(TransformerConfig, raw, path, "transformer", TRANSFORMER_LIMITS, tuples=("transpose",))
+    cfg = checkpoints.config(TransformerConfig, raw, path, "transformer", TRANSFORMER_LIMITS, tuples=("transpose",))
     if cfg.n_embd % cfg.n_head:
         raise EmolibError(f"{path}: its transformer config has n_embd={cfg.n_embd} not divisible by n_head={cfg.n_head}")
     model = EmotionTransformer(cfg)
-    checkpoint.load_weights(model, ckpt["state_dict"], path, "transformer")
+    checkpoints.load_weights(model, ckpt["state_dict"], path, "transformer")
     return TransformerModel(model.eval(), {k: v for k, v in ckpt.items() if k not in ("state_dict", "config")})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .key import PITCH_NAMES, pitch_class_histogram, scale_pitch_classes
+from .key import PITCH_NAMES, roll_pitch_classes, scale_pitch_classes
 from .roll import N_PITCHES, STEPS_PER_BAR
 
 
@@ -36,10 +36,6 @@ def chord_vector(chord: Chord) -> np.ndarray:
     v[chord.root] = 1.0
     v[12] = float(chord.minor)
     return v
-
-
-def vector_to_chord(v: np.ndarray) -> Chord:
-    return Chord(int(np.argmax(v[:12])), bool(v[12] > 0.5))
 
 
 # (24, 12) weights of each chord's root, third and fifth, and the chord tones as a mask
@@ -71,7 +67,7 @@ def bar_chords(roll: np.ndarray, key: tuple[int, str] | None = None, steps_per_b
     chords: list[Chord] = []
     default = Chord(key[0], key[1] == "minor") if key else Chord(0, False)
     for start in range(0, len(roll), steps_per_bar):
-        hist = pitch_class_histogram(roll[start:start + steps_per_bar])
+        hist = roll_pitch_classes(roll[start:start + steps_per_bar])
         if not hist.any():
             chords.append(chords[-1] if chords else default)
             continue

@@ -11,13 +11,18 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor; harmonic/melodic forms add 11 (and 9)
 
 
-def pitch_class_histogram(roll: np.ndarray) -> np.ndarray:
-    """Duration-weighted pitch-class histogram (12,) of a roll, summing to 1 (zeros if silent)."""
-    per_pitch = np.asarray(roll, dtype=float).sum(axis=0)
+def pitch_class_histogram(pitches: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """(12,) share of each pitch class among `pitches`, each counted once or by its weight (a duration), summing to 1
+    (zeros when there are none)."""
     hist = np.zeros(12)
-    np.add.at(hist, np.arange(len(per_pitch)) % 12, per_pitch)
+    np.add.at(hist, np.asarray(pitches, dtype=int) % 12, 1.0 if weights is None else np.asarray(weights, dtype=float))
     total = hist.sum()
     return hist / total if total else hist
+
+
+def roll_pitch_classes(roll: np.ndarray) -> np.ndarray:
+    """The duration-weighted pitch-class histogram (12,) of a roll: each pitch weighted by the steps it sounds."""
+    return pitch_class_histogram(np.arange(roll.shape[1]), np.asarray(roll, dtype=float).sum(axis=0))
 
 
 def _standardize(x: np.ndarray) -> np.ndarray:
@@ -41,7 +46,7 @@ def detect_key(roll_or_hist: np.ndarray, tonic: int | None = None) -> tuple[int,
     With ``tonic`` given, only that tonic's major and minor are compared (the key of a folk tune's
     final note, say); margin is the correlation difference between the winner and the runner-up.
     """
-    hist = roll_or_hist if np.ndim(roll_or_hist) == 1 else pitch_class_histogram(roll_or_hist)
+    hist = roll_or_hist if np.ndim(roll_or_hist) == 1 else roll_pitch_classes(roll_or_hist)
     corr = key_correlations(hist)
     if tonic is not None:
         major, minor = corr[0, tonic], corr[1, tonic]

@@ -1,7 +1,7 @@
 """A piece of music: one type for a melody with its harmony and key, and who wrote each bar of it.
 
 Like MusPy's ``Music`` (which every reader, writer and metric takes), one :class:`Piece` travels through
-emolib: the folk corpus and EMOPIA load into Pieces, the seed bank and the openings are Pieces, a model
+emolib: the folk corpus and EMOPIA load into Pieces, the opening bank's tunes and the user's openings are Pieces, a model
 continues a Piece into a longer one, post-processing steps return a changed Piece, and the rendering
 turns a Piece into MIDI. ``by`` records, bar by bar, who wrote the notes (a model, a given opening, a
 real tune), and ``edits`` which post-processing steps changed them afterwards, so every figure and summary
@@ -15,7 +15,7 @@ import numpy as np
 
 from ...emotion import Quadrant
 from .chords import Chord
-from .roll import N_PITCHES, REGISTER, STEPS_PER_BAR
+from .roll import N_PITCHES, STEPS_PER_BAR
 
 # Who wrote a bar: the first word of each entry of Piece.by.
 OPENING = "opening"  # notes given to the model to continue (a seed-bank tune's first bars, the user's MIDI)
@@ -33,7 +33,7 @@ class Piece:
     mode: str  # "major" | "minor"
     quadrant: Quadrant | None = None  # the emotion it carries (None: an unlabelled tune)
     title: str = ""
-    source: str = ""  # a corpus ("essenFolksong", "EMOPIA"), "seed bank", "your MIDI", or a model's name
+    source: str = ""  # a corpus ("essenFolksong", "EMOPIA"), "opening bank", "your MIDI", or a model's name
     by: tuple[str, ...] = ()  # per bar: who wrote it (a model's name, OPENING, REAL or EMPTY); () = REAL throughout
     edits: tuple[tuple[str, ...], ...] = ()  # per bar: the post-processing steps that changed its notes
     tune_type: str = ""  # the corpus's tune type (reel, jig, air, ...), when it names one
@@ -81,7 +81,7 @@ class Piece:
         return self.with_notes(self.roll[:bars * STEPS_PER_BAR], by=self.authors[:bars], edits=self.changes[:bars])
 
     def describe(self) -> str:
-        """Who wrote which bars, in one line: "bars 1-4 opening (seed bank: Title), bars 5-16 gan; ..."."""
+        """Who wrote which bars, in one line: "bars 1-4 opening (opening bank: Title), bars 5-16 gan; ..."."""
         parts = []
         for who, span in _runs(self.authors):
             name = f"{who} ({self.source}: {self.title})" if who == OPENING and self.title else who

@@ -14,8 +14,9 @@ import numpy as np
 
 STEPS_PER_QUARTER = 4
 STEPS_PER_BAR = 16
-BARS_PER_SEGMENT = 4
+BARS_PER_SEGMENT = 4  # a phrase: the openings a model continues are one segment long
 SEGMENT_STEPS = STEPS_PER_BAR * BARS_PER_SEGMENT  # 64
+TUNE_BARS = 16  # a tune: four phrases, the length every model writes by default and the form plan's period
 N_PITCHES = 128
 # The melody register every piece shares: C3 (48) up to C6 (84). Tunes are moved into it by whole octaves
 # (into_register) and the models write inside it; one constant, used everywhere.
@@ -146,13 +147,6 @@ def pad_to_bars(roll: np.ndarray, bars: int | None = None) -> np.ndarray:
     return out
 
 
-def segments(roll: np.ndarray, steps: int = SEGMENT_STEPS, hop: int | None = None) -> np.ndarray:
-    """Cut a roll into (n, steps, 128) segments (only whole segments; hop defaults to steps)."""
-    hop = hop or steps
-    starts = range(0, len(roll) - steps + 1, hop)
-    return np.stack([roll[s:s + steps] for s in starts]) if len(roll) >= steps else np.zeros((0, steps, roll.shape[1]), roll.dtype)
-
-
 def transpose(roll: np.ndarray, semitones: int) -> np.ndarray:
     """Shift every pitch by a number of semitones (notes pushed off the keyboard are dropped)."""
     out = np.zeros_like(roll)
@@ -172,12 +166,6 @@ def into_register(roll: np.ndarray, low: int = REGISTER[0], high: int = REGISTER
     mean = float((pitches * weights).sum() / weights.sum())
     octaves = int(round(((low + high) / 2 - mean) / 12))
     return transpose(roll, 12 * octaves)
-
-
-def last_pitch(roll: np.ndarray) -> int | None:
-    """The pitch sounding last in a roll (the highest, if several), or None if the roll is silent."""
-    steps = np.flatnonzero(roll.any(axis=1))
-    return None if len(steps) == 0 else int(np.flatnonzero(roll[steps[-1]])[-1])
 
 
 def fold_into_register(roll: np.ndarray, low: int = REGISTER[0], high: int = REGISTER[1]) -> np.ndarray:

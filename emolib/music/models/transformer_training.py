@@ -1,0 +1,173 @@
+"""How the emotion-token transformer learns: its training tunes as tokens (the first 16 bars of each, in C), batches of
+tunes of similar length drawn quadrant-balanced, the loss on the tokens it chooses at generation, and the loop
+(AdamW, warm-up + cosine learning rate, the best held-out step kept)."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...runs import History, warmup_cosine
+from ..notes import tokens as tk
+from ..notes.chords import ALL_CHORDS, Chord
+from ..notes.piece import Piece, in_c
+from ..notes.roll import STEPS_PER_BAR
+from .transformer import EmotionTransformer, TransformerConfig, TransformerModel
+
+
+@dataclass
+class Tune:
+    tokens: np.ndarray  # token ids: emotion, key, then the tune's first TUNE_BARS bars (EOS if it ends there)
+
+
+def tokenize(melodies: list[Piece]) -> list[Tune]:
+    """The first 16 bars of each labelled piece, moved to C, as tokens (with EOS when the tune ends within them)."""
+    out = []
+    for m in melodies:
+        if m.quadrant is None:
+            continue
+        m = in_c(m)
+        chords = m.chords or [Chord(m.tonic, m.mode == "minor")]
+        bars = min(m.bars, tk.TUNE_BARS)
+        ids = tk.roll_to_tokens(m.roll[:bars * STEPS_PER_BAR], chords, m.quadrant.number, (m.tonic, m.mode), m.bars)
+        out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= tk.TUNE_BARS else []), dtype=np.int64)))
+    if not out:
+        raise ValueError("no labelled melodies to train on")
+    return out
+
+
+_CHORD_SHIFT = np.array([[ALL_CHORDS.index(Chord((c.root + k) % 12, c.minor)) for c in ALL_CHORDS] for k in range(12)])
+_KEY_SHIFT = np.array([[tk.KEYS.index(((t + k) % 12, m)) for t, m in tk.KEYS] for k in range(12)])
+
+
+def transpose_tokens(t: np.ndarray, k: int) -> np.ndarray:
+    """Shift pitches by k semitones, and the key and chord roots with them."""
+    t = t.copy()
+    pitch = (t >= tk.PITCH0) & (t < tk.PITCH0 + 128)
+    t[pitch] = np.clip(t[pitch] + k, tk.PITCH0, tk.PITCH0 + 127)
+    chord = (t >= tk.CHORD0) & (t < tk.CHORD0 + len(ALL_CHORDS))
+    t[chord] = tk.CHORD0 + _CHORD_SHIFT[k % 12][t[chord] - tk.CHORD0]
+    key = (t >= tk.KEY0) & (t < tk.KEY0 + len(tk.KEYS))
+    t[key] = tk.KEY0 + _KEY_SHIFT[k % 12][t[key] - tk.KEY0]
+    return t
+
+
+def batch(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator,
+          idx: np.ndarray | None = None) -> torch.Tensor:
+    """Whole tunes (their first 16 bars, cut at block_size + 1 tokens), each in a random key, padded to the longest
+    in the batch (not to the block: most tunes are shorter, and padding costs as much as tokens)."""
+    idx = rng.choice(len(tunes), size=cfg.batch_size, p=weights) if idx is None else idx
+    picked = [tunes[i].tokens[:cfg.block_size + 1] for i in idx]
+    rows = np.full((len(picked), max(len(w) for w in picked)), tk.PAD, dtype=np.int64)
+    for r, window in enumerate(picked):
+        rows[r, :len(window)] = transpose_tokens(window, int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1)))
+    return torch.from_numpy(rows)
+
+
+def batches(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng: np.random.Generator, pool: int = 8):
+    """Endless training batches, bucketed: `pool` batches' worth of tunes are drawn (quadrant-balanced), sorted by
+    length and cut into batches, so each batch holds tunes of similar length and little padding (twice as fast)."""
+    lengths = np.array([min(len(t.tokens), cfg.block_size + 1) for t in tunes])
+    while True:
+        idx = rng.choice(len(tunes), size=cfg.batch_size * pool, p=weights)
+        idx = idx[np.argsort(lengths[idx], kind="stable")]
+        for k in rng.permutation(pool):
+            yield batch(tunes, weights, cfg, rng, idx[k * cfg.batch_size:(k + 1) * cfg.batch_size])
+
+
+_GIVEN = torch.from_numpy(np.isin(tk.KINDS, tk.GIVEN))
+
+
+def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy on the tokens the model chooses at generation (notes, bar ends, the end): the
+    emotion, key, bar-index and chord tokens are written in by us, so predicting them is not its job."""
+    targets = targets.masked_fill(_GIVEN[targets], tk.PAD)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=tk.PAD)
+
+
+def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
+    """Sampling weight per tune: (1 / tunes of its quadrant) ** balance, normalised."""
+    q = np.array([int(t.tokens[0]) for t in tunes])
+    counts = {k: (q == k).sum() for k in set(q)}
+    w = np.array([(1.0 / counts[k]) ** balance for k in q])
+    return w / w.sum()
+
+
+def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
+          progress: bool = True) -> tuple[EmotionTransformer, History]:
+    """Next-token training on whole 16-bar tunes with quadrant-balanced batches, AdamW and warm-up + cosine."""
+    from tqdm.auto import tqdm
+
+    from ...config import load
+
+    cfg = cfg or load(TransformerConfig)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    tunes = tokenize(melodies)
+    val_tunes = tokenize(val) if val else None
+    weights = tune_weights(tunes, cfg.balance)
+    model = EmotionTransformer(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    hist, start = History("loss", "val_loss", best_step=0, seconds=0.0), time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc="transformer", disable=not progress, mininterval=2.0)
+    stream = batches(tunes, weights, cfg, rng)
+    for step in bar:
+        for g in opt.param_groups:
+            g["lr"] = warmup_cosine(step, cfg.steps, peak=cfg.lr, warmup=cfg.warmup, floor=cfg.min_lr_ratio)
+        model.train()
+        xy = next(stream)
+        logits = model(xy[:, :-1])
+        loss = loss_on_choices(logits, xy[:, 1:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        hist.log(loss=loss.item())
+        if val_tunes and (step % max(1, cfg.steps // 20) == 0 or step == cfg.steps - 1):
+            hist.log(val_loss=evaluate(model, val_tunes, cfg))
+            if hist.val_loss[-1] <= min(hist.val_loss):  # keep the weights of the best held-out loss
+                best, hist.best_step = copy.deepcopy(model.state_dict()), step
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+    hist.seconds = time.perf_counter() - start
+    if val_tunes:
+        model.load_state_dict(best)
+    return model.eval(), hist
+
+
+@torch.no_grad()
+def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfig, batches: int = 4) -> float:
+    """Mean next-token loss on held-out tunes (fixed windows, no augmentation)."""
+    model.eval()
+    rng = np.random.default_rng(1234)
+    weights = np.full(len(tunes), 1.0 / len(tunes))
+    fixed = TransformerConfig(**{**asdict(cfg), "transpose": (0, 0)})
+    losses = []
+    for _ in range(batches):
+        xy = batch(tunes, weights, fixed, rng)
+        logits = model(xy[:, :-1])
+        losses.append(loss_on_choices(logits, xy[:, 1:]).item())
+    return float(np.mean(losses))
+
+
+def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
+        progress: bool = True) -> TransformerModel:
+    """Train the transformer on the labelled pieces and return it ready to compose (its history in meta)."""
+    net, history = train(pieces, cfg, val=val, progress=progress)
+    return TransformerModel(net, {"history": history.as_dict()})
+
+
+def save(model: TransformerModel | EmotionTransformer, path: str | Path, *, history: History | None = None,
+         provenance: str = "") -> Path:
+    """Weights (half precision: the file stays small), config, history and provenance."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = model.net if isinstance(model, TransformerModel) else model
+    hist = history.as_dict() if history else (model.meta.get("history", {}) if isinstance(model, TransformerModel) else {})
+    torch.save({"state_dict": {k: v.half() for k, v in net.state_dict().items()}, "config": asdict(net.cfg),
+                "history": hist, "provenance": provenance}, path)
+    return path
