@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="expressive: per-emotion tempo, register, loudness and accompaniment; neutral: the melody "
                         "alone at one tempo on the piano (the notes are the same)")
     c.add_argument("--checkpoint", help="a generator checkpoint to use instead of the shipped one "
-                   "(e.g. one trained with scripts/train_gan.py or scripts/train_transformer.py)")
+                   "(e.g. one trained with scripts/train_melody.py)")
     c.add_argument("--out", help="MIDI file to write (required)")
     c.add_argument("--wav", help="also write audio here")
     c.add_argument("--force", action="store_true", help="overwrite existing output files")

@@ -70,6 +70,13 @@ def targets(args) -> dict:
     for label, (rows, _) in _sources(args).items():
         columns[label] = benchmark.targets_summary(rows, real_rows)
     real_summary = columns[f"real ({args.split} split)"]
+    decoding = json.loads(args.decoding) if args.decoding else None
+    for label in list(columns)[1:]:  # how much the seed says: first bars of one prompt over 8 seeds, per emotion
+        name, kind = label.split(", ")
+        checkpoint = args.checkpoint if args.models and len(args.models.split(",")) == 1 else None
+        columns[label]["distinct_first_bars_of_8"] = min(
+            benchmark.distinct_first_bars(name, e, None if kind == "raw" else decoding, raw=kind == "raw",
+                                          checkpoint=checkpoint) for e in ("happy", "angry", "sad", "calm"))
     met = {label: benchmark.meets(col, real_summary) for label, col in columns.items() if not label.startswith("real")}
     print(benchmark.format_table(columns))
     print(json.dumps(met, indent=1))
@@ -125,6 +132,50 @@ def critic(args) -> dict:
             "target": 0.80, "real_tunes": {"split": len(real), "other split": len(other), "Aird's Airs": len(aird)}}
 
 
+def modal(args) -> dict:
+    """Major tunes moved into minor as the models learn them (emolib.music.data.modes: matched in style to real minor
+    tunes) against real minor tunes of the training split, arousal by arousal: the critic should tell them apart no
+    better than it tells two halves of the real minor tunes apart. Two contrasts: major tunes drawn at random and moved
+    into minor, and the real major tunes as they are."""
+    from emolib.music.data.corpus import load_folk
+    from emolib.music.data.modes import in_minor, minor_versions
+    from emolib.music.eval import critic as C
+    from emolib.music.eval.features import matrix
+    from emolib.music.notes.key import detect_key
+
+    tunes = load_folk(split="train", progress=False)
+    rng = np.random.default_rng(0)
+    halves, matched_moved, random_moved, major = ([], []), [], [], []
+    for arousal in (1, -1):
+        minor = [m for m in tunes if m.mode == "minor" and m.quadrant.arousal == arousal]
+        majors = [m for m in tunes if m.mode == "major" and m.quadrant.arousal == arousal]
+        order = rng.permutation(len(minor))
+        a, b = [minor[i] for i in order[:len(order) // 2]], [minor[i] for i in order[len(order) // 2:]]
+        picked = [majors[i] for i in rng.choice(len(majors), len(a), replace=False)]
+        halves[0].append(a)
+        halves[1].append(b)
+        matched_moved.append(minor_versions(a + majors, per_tune=1))  # matched to half a, judged against half b
+        random_moved.append([in_minor(m) for m in picked])
+        major.append(picked)
+
+    def x(pieces):
+        return matrix([benchmark.heard(m.roll[:256]) for m in pieces])
+
+    real_b = [x(b) for b in halves[1]]
+    rows = {label: C.critic_matched([x(g) for g in groups], real_b, repeats=args.repeats) for label, groups in (
+        ("real minor vs real minor (two halves)", halves[0]),
+        ("major moved into minor, matched in style (as trained) vs real minor", matched_moved),
+        ("major moved into minor, drawn at random vs real minor", random_moved),
+        ("real major vs real minor", major))}
+    heard_minor = {name: float(np.mean([detect_key(benchmark.heard(m.roll[:256]), tonic=m.tonic)[1] == "minor"
+                                        for group in groups for m in group]))
+                   for name, groups in (("real minor", halves[0] + halves[1]), ("moved into minor", matched_moved))}
+    for label, r in rows.items():
+        print(f"{label:70s} {r['accuracy']:.2f} ± {r['spread']:.2f} (n = {r['n']} + {r['n']})")
+    print("heard minor at the tune's tonic:", heard_minor)
+    return {"rows": rows, "heard_minor": heard_minor, "tunes_per_side": sum(len(a) for a in halves[0])}
+
+
 def issue4(args) -> None:
     from emolib.music.compose import compose_music
     from emolib.music.models.registry import checkpoint_path
@@ -148,6 +199,7 @@ def main() -> None:
     what = ap.add_mutually_exclusive_group(required=True)
     what.add_argument("--targets", action="store_true")
     what.add_argument("--critic", action="store_true")
+    what.add_argument("--modal", action="store_true")
     what.add_argument("--issue4", action="store_true")
     ap.add_argument("--seeds", type=int, help="pieces per emotion (default 16; 6 with --issue4)")
     ap.add_argument("--split", default="test", choices=["val", "test"], help="the real tunes compared with")
@@ -162,11 +214,11 @@ def main() -> None:
     if args.issue4:
         return issue4(args)
     args.seeds = args.seeds or 16
-    result = targets(args) if args.targets else critic(args)
+    result = targets(args) if args.targets else critic(args) if args.critic else modal(args)
     if args.write:
         if args.split != "test" or args.checkpoint or args.decoding or args.models:
             ap.error("--write records the shipped models' final figures, on the test split")
-        name = "music_targets.json" if args.targets else "music_critic.json"
+        name = "music_targets.json" if args.targets else "music_critic.json" if args.critic else "music_modal.json"
         (ensure_dir(figures_dir()) / name).write_text(json.dumps(result, indent=1, default=float) + "\n")
 
 

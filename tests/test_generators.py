@@ -82,10 +82,14 @@ def test_joint_batch_lets_batchnorm_see_the_difference():
     assert separate < 0.02 and (pr.mean() - pf.mean()).abs().item() > separate
 
 
-def test_hard_is_one_hot_forward_and_passes_gradients():
-    p = torch.tensor([[[0.2, 0.5, 0.3] + [0.0] * (st.N_CLASSES - 3)]], requires_grad=True)
-    h = gan_training.hard(p)
-    assert h[0, 0].tolist()[:3] == [0, 1, 0] and h.sum() == 1  # the most likely class, as at generation
+def test_drawn_bars_are_one_hot_samples_that_pass_gradients():
+    """D judges bars as the default decoding draws them: one class per step, drawn in proportion to G's
+    probabilities (never a class of probability 0), with the softmax's gradient passed straight through."""
+    p = torch.tensor([[[0.2, 0.5, 0.3] + [0.0] * (st.N_CLASSES - 3)]] * 3000, requires_grad=True)
+    h = gan_training.drawn(p, torch.Generator().manual_seed(0))
+    assert torch.all(h.sum(-1) == 1) and h[..., 3:].sum() == 0
+    share = h[:, 0, :3].mean(0).tolist()
+    assert all(abs(a - b) < 0.03 for a, b in zip(share, [0.2, 0.5, 0.3]))  # drawn, not the most likely
     h.sum().backward()
     assert torch.all(p.grad == 1)
 

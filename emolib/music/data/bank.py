@@ -62,7 +62,7 @@ def load_bank(path: str | Path = BANK_FILE) -> list[Piece]:
     if _BANK is not None and Path(path) == BANK_FILE:
         return _BANK
     if not Path(path).is_file():
-        raise EmolibError(f"opening bank not found at {path}; rebuild it with `python scripts/train_gan.py --opening-bank` or reinstall emolib")
+        raise EmolibError(f"opening bank not found at {path}; rebuild it with `python scripts/train_melody.py --model gan --opening-bank` or reinstall emolib")
     with np.load(path, allow_pickle=False) as z:
         z = {k: z[k] for k in z.files}
     bank = [Piece(notes_to_roll([Note(*map(int, n)) for n in z["notes"][a:b]], SEGMENT_STEPS), [ALL_CHORDS[i] for i in c],

@@ -186,10 +186,13 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
 
     half_cadence: bar 8 ends on a note of a quarter or longer on a tone of the dominant (V) chord; tonic_close:
     the last note is the tonic and lasts a quarter or longer; restated_or_varied: bars restating or closely
-    varying an earlier bar (at least 2/3 of their notes alike); longest_note in bars; in_key: notes in the key's
-    scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
+    varying an earlier bar (at least 2/3 of their notes alike); planned_copies: of the bars the form plan has vary
+    an earlier bar (5-7 and 13-15 against 1-3), the share that copy it exactly; distinct_trigrams: the share of runs
+    of three intervals that are new; big_leaps: intervals beyond a fifth; longest_note in bars; in_key: notes in the
+    key's scale (harmonic minor counts its raised 7th); mode: the key a Krumhansl-Kessler key-finder hears.
     """
-    from ..form import HALF_CADENCE_BAR, cadence_goal, ends_on
+    from ..form import HALF_CADENCE_BAR, cadence_goal, ends_on, form_plan
+    from ..notes.melodic import bar_signature
     from ..notes.key import detect_key, scale_pitch_classes
     from ..notes.roll import roll_to_notes
     from .features import melody_features
@@ -199,9 +202,15 @@ def form_features(roll: np.ndarray, tonic: int, mode: str) -> dict:
     bar8 = [n for n in notes if n.start < 8 * STEPS_PER_BAR]
     last8 = bar8[-1] if bar8 else None
     scale = scale_pitch_classes(tonic, mode)
-    per_bar = np.bincount([n.start // STEPS_PER_BAR for n in notes], minlength=len(roll) // STEPS_PER_BAR)
+    bars = len(roll) // STEPS_PER_BAR
+    per_bar = np.bincount([n.start // STEPS_PER_BAR for n in notes], minlength=bars)
+    planned = [(b, r) for b, r in enumerate(form_plan(bars)) if r is not None]
+    copies = [bar_signature(notes, b) == bar_signature(notes, r) and bool(bar_signature(notes, r)) for b, r in planned]
     return {
         "restated_or_varied": f["restated_bars"] + f["varied_bars"],
+        "planned_copies": float(np.mean(copies)) if copies else float("nan"),
+        "distinct_trigrams": f["distinct_trigrams"],
+        "big_leaps": f["big_leaps"],
         "half_cadence": float(last8 is not None and ends_on(last8.start - HALF_CADENCE_BAR * STEPS_PER_BAR,
                                                             last8.end - last8.start, last8.pitch,
                                                             cadence_goal(HALF_CADENCE_BAR, TUNE_BARS, tonic))),
@@ -219,8 +228,8 @@ def targets_summary(rows: list[dict], real_rows: list[dict]) -> dict:
     """The form figures of one source (rows: form_features plus "emotion"), judged against the real tunes'."""
     lo, hi = np.percentile(np.concatenate([r["notes_per_bar"] for r in real_rows]), [5, 95])
     bars = np.concatenate([r["notes_per_bar"] for r in rows])
-    out = {k: _mean(rows, k) for k in ("restated_or_varied", "half_cadence", "tonic_close", "sixteenths", "rest_share",
-                                        "in_key")}
+    out = {k: _mean(rows, k) for k in ("restated_or_varied", "planned_copies", "distinct_trigrams", "big_leaps",
+                                        "half_cadence", "tonic_close", "sixteenths", "rest_share", "in_key")}
     out["notes_per_bar_in_real_range"] = float(((bars >= lo) & (bars <= hi)).mean())
     out["longest_note_bars"] = float(max(r["longest_note"] for r in rows))
     for name in ("major", "minor"):
@@ -236,9 +245,11 @@ def targets_summary(rows: list[dict], real_rows: list[dict]) -> dict:
 
 
 FORM_TARGETS = {  # the targets for each model's default output: (figure, test, threshold)
-    "restated_or_varied": ("between", (0.15, 0.35)), "half_cadence": (">=", 0.8), "tonic_close": (">=", 0.8),
+    "restated_or_varied": ("between", (0.15, 0.35)), "planned_copies": ("<=", 0.5),
+    "distinct_trigrams": ("at most 1.15x real", 1.15), "big_leaps": ("<=", 0.06),
+    "half_cadence": (">=", 0.8), "tonic_close": (">=", 0.8),
     "longest_note_bars": ("<=", 2.0), "notes_per_bar_in_real_range": (">=", 0.9),
-    "sixteenths": ("within 1.5x of real", 1.5), "rest_share": ("within 1.5x of real", 1.5), "in_key": (">=", 0.95),
+    "sixteenths": ("within 1.5x of real", 1.5), "rest_share": ("within 1.4x of real", 1.4), "in_key": (">=", 0.95),
     "mode_match_major": (">=", 0.8), "mode_match_minor": (">=", 0.8), "arousal_notes_ratio": (">=", 1.5),
 }
 
@@ -254,6 +265,8 @@ def meets(summary: dict, real: dict) -> dict[str, bool]:
             out[key] = v >= value
         elif test == "<=":
             out[key] = v <= value
+        elif test.startswith("at most"):
+            out[key] = v <= real[key] * value
         else:
             out[key] = real[key] / value <= v <= real[key] * value
     return out
@@ -276,6 +289,23 @@ def generated_rows(compose, *, seeds: int = 16, emotions: tuple[str, ...] = EMOT
         rows.append(dict(form_features(heard(c.roll), c.tonic, c.mode), emotion=e))
         pieces.append(c)
     return rows, pieces
+
+
+def distinct_first_bars(model: str, emotion: str, decoding: dict | None = None, *, raw: bool = False, seeds: int = 8,
+                        checkpoint=None) -> int:
+    """How many different first bars a model writes for one prompt (one tune's key and chords, from scratch) over
+    `seeds` seeds, every condition fixed: only its noise (the GAN's z) and its draws differ. 1 means the seed has no
+    say."""
+    from ..compose import decoding_settings
+    from ..data.opening import choose_opening
+    from ..form import plan_chords
+    from ..models import registry
+
+    prompt = plan_chords(choose_opening("scratch", quadrant(emotion), np.random.default_rng(0)), TUNE_BARS)
+    net = registry.load(model, checkpoint)
+    settings = decoding_settings(model, decoding, raw=raw)
+    bars = {net.generate(prompt, TUNE_BARS, seed=s, **settings).roll[:STEPS_PER_BAR].tobytes() for s in range(seeds)}
+    return len(bars)
 
 
 def format_table(columns: dict[str, dict], keys: list[str] | None = None) -> str:

@@ -39,6 +39,7 @@ FEATURES: dict[str, str] = {
     "varied_bars": "share of bars that closely vary an earlier bar (at least 2/3 of their notes alike)",
     "rhythm_repeats": "share of bars whose rhythm is an earlier bar's",
     "two_bar_repeats": "share of two-bar units (bars 1-2, 3-4, ...) equal to an earlier one",
+    "distinct_trigrams": "share of the runs of three consecutive intervals that are not an earlier run (few: motifs return)",
     "on_beat": "share of notes starting on a beat",
     "off_eighth": "share of notes starting on an odd sixteenth",
     "phrase_end_long": "share of 4-bar phrases whose last note lasts a quarter or more",
@@ -113,6 +114,7 @@ def melody_features(roll: np.ndarray, *, from_bar: int = 0) -> dict[str, float]:
         "varied_bars": len(varied) / max(1, len(sounding)),
         "rhythm_repeats": float(np.mean([r in rhythms[:i] for i, r in enumerate(rhythms) if r][1:] or [0.0])),
         "two_bar_repeats": float(np.mean([p in pairs[:i] for i, p in enumerate(pairs)][1:] or [0.0])),
+        "distinct_trigrams": distinct_share(iv, 3),
         "on_beat": float((onsets % 4 == 0).mean()),
         "off_eighth": float((onsets % 2 == 1).mean()),
         "phrase_end_long": float(np.mean(phrase_ends)) if phrase_ends else nan,
@@ -126,3 +128,10 @@ def matrix(rolls: list[np.ndarray], *, from_bar: int = 0) -> np.ndarray:
     x = np.array([[f[k] for k in FEATURES] for f in (melody_features(r, from_bar=from_bar) for r in rolls)], float)
     med = np.nanmedian(x, axis=0)
     return np.where(np.isnan(x), np.where(np.isnan(med), 0.0, med), x)
+
+
+def distinct_share(intervals: np.ndarray, n: int = 3) -> float:
+    """Share of a melody's runs of n consecutive intervals that differ from every other run of it (1: no figure ever
+    returns; real folk tunes, which build phrases from a few figures, about 0.7); NaN for a melody too short."""
+    runs = [tuple(intervals[i:i + n]) for i in range(len(intervals) - n + 1)]
+    return len(set(runs)) / len(runs) if runs else float("nan")

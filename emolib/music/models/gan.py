@@ -59,7 +59,7 @@ class GANConfig:
     real_label: float = 0.9  # one-sided label smoothing
     lambda_mean: float = 1.0  # feature matching on the mean bar (MIDINet's lambda_1)
     lambda_feat: float = 1.0  # feature matching on D's first-layer features (MIDINet's lambda_2)
-    # feature matching one order up, on what G plays (after the argmax): the share of each melodic interval into
+    # feature matching one order up, on what G plays (a drawn bar): the share of each melodic interval into
     # every onset (-24..+24 semitones, from the note before, across the bar line too), so G learns how melodies
     # move ...
     lambda_interval: float = 300.0
@@ -72,9 +72,16 @@ class GANConfig:
     # a bar with a reference bar: cross-entropy of G's output with the reference's classes (a variation, not a
     # copy: real bars share at least 2/3 of their notes with their reference, and z still varies the rest)
     lambda_reference: float = 0.5
+    # mode seeking (Mao et al. 2019): two noises under one condition should give two bars, so z matters; the term is
+    # lambda_diversity / (distance between the two outputs per distance between the two noises)
+    lambda_diversity: float = 0.01
     max_bars: int = 32  # bars of each tune to learn from (two 16-bar periods)
     transpose: tuple[int, int] = (0, 0)  # augmentation by transposition; none: every tune is learned in C
     balance: float = 0.5  # quadrant balance of the batches, as for the transformer (1 = fully balanced)
+    # also learn from every major tune moved into minor (emolib.music.data.modes), each bar counting modal_weight of
+    # a real one when batches are drawn: one tune in thirteen of the corpus is minor
+    minor_versions: bool = True
+    modal_weight: float = 0.5
     seed: int = 0
 
     @classmethod
@@ -174,9 +181,12 @@ def choose_bar(probs: np.ndarray, *, sounding_at_start: int | None, generator: t
     """Step classes for one bar from the generator's per-step probabilities (16, N_CLASSES).
 
     At each step the classes that keep a valid melody are kept (a hold needs a sounding note; with a grid, onsets
-    only on it) and one is chosen by temperature / top_k / top_p (top_k=1: the most likely, as D saw in training).
-    When that is an onset, its pitch is chosen again among the pitches with the leap penalty's re-ranking: the
-    penalty moves pitches, never whether and when a note starts."""
+    only on it). Then two choices, each drawn by temperature / top_k / top_p: what the step does (a rest, a hold or
+    a new note: the three kinds' probabilities, a note's being the sum over its pitches), and, for a new note, its
+    pitch, among the pitches re-ranked by the leap penalty (which moves pitches, never whether and when a note
+    starts). Sampled as the model gives it (temperature 1, no top_k or top_p) this is drawing from its
+    probabilities; greedy (top_k=1), a note wins when notes are likelier than a rest, however its probability is
+    spread over the pitches."""
     how = dict(temperature=temperature, top_k=top_k, top_p=top_p)
     out = np.zeros(STEPS_PER_BAR, np.int64)
     current, last = sounding_at_start, sounding_at_start
@@ -188,8 +198,8 @@ def choose_bar(probs: np.ndarray, *, sounding_at_start: int | None, generator: t
             w[2:] = 0.0
         if w.sum() <= 0:
             w[HOLD if current is not None else REST] = 1.0
-        c = draw(torch.from_numpy(w).log(), generator=generator, **how)
-        if c >= 2 and last is not None and leap_penalty > 0:
+        c = draw(torch.tensor([w[REST], w[HOLD], w[2:].sum()]).log(), generator=generator, **how)
+        if c == 2:  # a new note: which pitch
             pitch_w = w[2:] * leap_weights(last, leap_penalty, HIGH + 1)[LOW:]
             c = 2 + draw(torch.from_numpy(pitch_w).log(), generator=generator, **how)
         out[t] = c
@@ -259,7 +269,7 @@ GAN_LIMITS = {"z_dim": (1, 1024), "gf": (1, 1024), "cf": (1, 512), "df": (1, 102
 
 def load(path: str | Path) -> GANModel:
     """A saved generator, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
-    ckpt = checkpoints.read(path, "GAN", ("generator", "config"), "train one with scripts/train_gan.py")
+    ckpt = checkpoints.read(path, "GAN", ("generator", "config"), "train one with scripts/train_melody.py --model gan")
     cfg = checkpoints.config(GANConfig, ckpt["config"], path, "GAN", GAN_LIMITS, tuples=("transpose",))
     G = Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc)
     checkpoints.load_weights(G, ckpt["generator"], path, "GAN generator")

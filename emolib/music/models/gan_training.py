@@ -12,6 +12,7 @@ output after the same argmax used at generation, with straight-through gradients
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,10 +22,11 @@ import torch
 import torch.nn.functional as F
 
 from ...emotion import EMOTIONS
-from ...runs import History
-from ..notes.melodic import VARIATION, alike
+from ...runs import History, Resume
+from ..data.modes import MODAL, with_minor_versions
+from ..notes.melodic import reference_bars
 from ..notes.piece import Piece, in_c
-from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
+from ..notes.roll import STEPS_PER_BAR
 from ..notes.steps import HOLD, LOW, N_CLASSES, REST, one_hot, roll_to_steps
 from .gan import Discriminator, GANConfig, GANModel, Generator, condition
 
@@ -57,39 +59,25 @@ def _shift_steps(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.cat([x[..., :2], shifted], dim=-1)
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of onsets two bars (step classes) have in common, same step and pitch, of the bar with more."""
-    return alike({(t, c) for t, c in enumerate(a) if c >= 2}, {(t, c) for t, c in enumerate(b) if c >= 2})
-
-
-def reference_bar(bars: np.ndarray, b: int) -> int | None:
-    """The earlier bar (within bar b's 16-bar period) that bar b restates or varies most closely, or None."""
-    start = b - b % TUNE_BARS
-    best, best_sim = None, VARIATION
-    for j in range(start, b):
-        s = similarity(bars[b], bars[j])
-        if s >= best_sim and not (j == b - 1 and s < 1.0):  # varying the previous bar is continuity, not form
-            best, best_sim = j, s
-    return best
-
-
 @dataclass
 class BarPairs:
-    """Training bars: the bar, the previous bar, the reference bar (silent when none), condition, quadrant."""
+    """Training bars: the bar, the previous bar, the reference bar (silent when none), condition, quadrant, weight."""
 
     cur: np.ndarray  # (n, 16) step classes
     prev: np.ndarray  # (n, 16)
     ref: np.ndarray  # (n, 16)
     y: np.ndarray  # (n, Y_DIM)
     quadrant: np.ndarray  # (n,) 0..3
+    weight: np.ndarray  # (n,) how much each bar counts when batches are drawn (a moved tune's: modal_weight)
 
     def __len__(self) -> int:
         return len(self.cur)
 
 
-def bar_pairs(pieces: list[Piece], max_bars: int = 32) -> BarPairs:
-    """Every bar of the first max_bars of each labelled piece (moved to C), with its previous and reference bars."""
-    cur, prev, ref, ys, qs = [], [], [], [], []
+def bar_pairs(pieces: list[Piece], max_bars: int = 32, *, modal_weight: float = 1.0) -> BarPairs:
+    """Every bar of the first max_bars of each labelled piece (moved to C), with its previous and reference bars; the
+    bars of a tune moved into minor (emolib.music.data.modes) count modal_weight of a real one's."""
+    cur, prev, ref, ys, qs, ws = [], [], [], [], [], []
     silent = np.full(STEPS_PER_BAR, REST, np.int64)
     for m in pieces:
         if m.quadrant is None:
@@ -97,16 +85,16 @@ def bar_pairs(pieces: list[Piece], max_bars: int = 32) -> BarPairs:
         m = in_c(m)
         n = min(m.bars, max_bars)
         bars = roll_to_steps(m.roll[:n * STEPS_PER_BAR]).reshape(n, STEPS_PER_BAR)
-        for b in range(n):
-            j = reference_bar(bars, b)
+        for b, j in enumerate(reference_bars(m.roll[:n * STEPS_PER_BAR])):
             cur.append(bars[b])
             prev.append(bars[b - 1] if b else silent)
             ref.append(bars[j] if j is not None else silent)
             ys.append(condition(m.quadrant.name, m.mode, m.chord_at(b), b, m.bars, j is not None))
             qs.append(m.quadrant.number - 1)
+            ws.append(modal_weight if m.source.startswith(MODAL) else 1.0)
     if not cur:
         raise ValueError("no labelled pieces to train on")
-    return BarPairs(np.stack(cur), np.stack(prev), np.stack(ref), np.stack(ys), np.array(qs))
+    return BarPairs(np.stack(cur), np.stack(prev), np.stack(ref), np.stack(ys), np.array(qs), np.array(ws))
 
 
 # ---- the losses -----------------------------------------------------------------------------------------
@@ -126,10 +114,17 @@ def build(cfg: GANConfig) -> MidiNet:
     return MidiNet(Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc), Discriminator(df=cfg.df, fc=cfg.fc), cfg)
 
 
-def hard(probs: torch.Tensor) -> torch.Tensor:
-    """The most likely class per step as a one-hot bar, with straight-through gradients."""
-    one = F.one_hot(probs.argmax(-1), N_CLASSES).to(probs.dtype)
+def drawn(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One class per step drawn from G's probabilities (the Gumbel-max trick), as a one-hot bar with straight-through
+    gradients: D and the feature matching judge bars as the default decoding draws them."""
+    gumbel = -torch.log(-torch.log(torch.rand(probs.shape, generator=generator).clamp(1e-10, 1 - 1e-10)))
+    one = F.one_hot((torch.log(probs + 1e-10) + gumbel).argmax(-1), N_CLASSES).to(probs.dtype)
     return probs + (one - probs).detach()
+
+
+def diversity(soft_a: torch.Tensor, soft_b: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019): how far apart two noises' bars are, per how far apart the noises are."""
+    return (soft_a - soft_b).abs().mean() / (z_a - z_b).abs().mean()
 
 
 def sounding(x: torch.Tensor) -> torch.Tensor:
@@ -189,33 +184,50 @@ def judge_together(D: Discriminator, real: torch.Tensor, fake: torch.Tensor, y: 
 # ---- the loop -------------------------------------------------------------------------------------------
 
 
-def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int = 50,
-          judge=judge_together) -> MidiNet:
-    """Adversarial training with label smoothing, feature matching and quadrant-balanced batches. `judge(D, real,
-    fake, y)` is how D sees a step's bars: one batch by default (notebook 03 tries two)."""
+def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int = 50, judge=judge_together,
+          resume_file: str | Path | None = None, save_every: int = 500) -> MidiNet:
+    """Adversarial training with label smoothing, feature matching, mode seeking and quadrant-balanced batches.
+    `judge(D, real, fake, y)` is how D sees a step's bars: one batch by default (notebook 03 tries two).
+    resume_file: where the run keeps its state every `save_every` steps (emolib.runs.Resume); the same run started
+    again goes on from there, as if never stopped."""
     from tqdm.auto import tqdm
 
     cfg, G, D = net.cfg, net.generator, net.discriminator
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    counts = np.bincount(data.quadrant, minlength=4).astype(float)
-    weights = (1.0 / np.maximum(counts[data.quadrant], 1)) ** cfg.balance
+    totals = np.bincount(data.quadrant, weights=data.weight, minlength=4)
+    weights = data.weight * (1.0 / np.maximum(totals[data.quadrant], 1e-9)) ** cfg.balance
     weights /= weights.sum()
     cur, prev, ref = (torch.from_numpy(one_hot(a)) for a in (data.cur, data.prev, data.ref))
     ys = torch.from_numpy(data.y)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    hist, first = net.history, 0
+    resume = Resume(resume_file, _run_key(cfg, data)) if resume_file is not None else None
+    saved = resume.load() if resume is not None else None
+    if saved is not None:  # go on from the last save, with its weights, optimisers and random streams
+        G.load_state_dict(saved["generator"])
+        D.load_state_dict(saved["discriminator"])
+        opt_g.load_state_dict(saved["opt_g"])
+        opt_d.load_state_dict(saved["opt_d"])
+        gen.set_state(saved["gen"])
+        rng.bit_generator.state = saved["rng"]
+        net.history = hist = History(**saved["history"])
+        first = saved["step"]
+        if progress:
+            print(f"resuming after step {first} of {cfg.steps} ({resume_file})", flush=True)
     G.train()
     D.train()
-    hist, start = net.history, time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc="MIDINet", disable=not progress, mininterval=2.0)
+    start = time.perf_counter()
+    bar = tqdm(range(first, cfg.steps), desc="MIDINet", disable=not progress, mininterval=2.0, initial=first,
+               total=cfg.steps)
     for step in bar:
         idx = torch.from_numpy(rng.choice(len(data), size=cfg.batch_size, p=weights))
         k = int(rng.integers(cfg.transpose[0], cfg.transpose[1] + 1))
         x, p_bar, r_bar = (_shift_steps(a[idx], k) for a in (cur, prev, ref))
         y = _shift_y(ys[idx], k)
 
-        fake = hard(G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar))
+        fake = drawn(G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar), gen)
         d_real, d_fake, _, _ = judge(D, x, fake.detach(), y)
         d_loss = F.binary_cross_entropy(d_real, torch.full_like(d_real, cfg.real_label)) + \
             F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
@@ -226,8 +238,9 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
         groups = [y[:, q] > 0 for q in range(len(EMOTIONS)) if (y[:, q] > 0).any()]  # the batch's emotions
         has_ref = y[:, -1] > 0
         for _ in range(cfg.g_steps):
-            soft = G(torch.randn(cfg.batch_size, cfg.z_dim, generator=gen), y, p_bar, r_bar)
-            fake = hard(soft)
+            z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
+            soft = G(z, y, p_bar, r_bar)
+            fake = drawn(soft, gen)
             _, p_fake, f_real, f_fake = judge(D, x, fake, y)
             fm = F.mse_loss(f_fake.mean(0), f_real.detach().mean(0), reduction="sum") * cfg.lambda_feat
             for g in groups:  # per emotion: each keeps its own mean bar and note lengths
@@ -244,6 +257,9 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
             if cfg.lambda_reference and has_ref.any():
                 fm = fm + cfg.lambda_reference * F.nll_loss(torch.log(soft[has_ref] + 1e-8).reshape(-1, N_CLASSES),
                                                             r_bar[has_ref].argmax(-1).reshape(-1))
+            if cfg.lambda_diversity:
+                z_b = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen)
+                fm = fm + cfg.lambda_diversity / (diversity(soft, G(z_b, y, p_bar, r_bar), z, z_b) + 1e-5)
             g_loss = F.binary_cross_entropy(p_fake, torch.ones_like(p_fake)) + fm
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -254,10 +270,24 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
                      d_fake=d_fake.mean().item(), feature_match=fm.item())
             bar.set_postfix(D=f"{d_loss.item():.2f}", G=f"{g_loss.item():.2f}",
                             Dx=f"{d_real.mean().item():.2f}", DGz=f"{d_fake.mean().item():.2f}")
+        if resume is not None and (step + 1) % save_every == 0 and step + 1 < cfg.steps:
+            hist.seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            resume.save({"generator": G.state_dict(), "discriminator": D.state_dict(), "opt_g": opt_g.state_dict(),
+                         "opt_d": opt_d.state_dict(), "gen": gen.get_state(), "rng": rng.bit_generator.state,
+                         "history": hist.as_dict(), "step": step + 1})
     hist.seconds += time.perf_counter() - start
     G.eval()
     D.eval()
     return net
+
+
+def _run_key(cfg: GANConfig, data: BarPairs) -> dict:
+    """What a saved state must share with this run to be resumed: the settings and (a digest of) the bars."""
+    digest = hashlib.sha256()
+    for a in (data.cur, data.prev, data.ref, data.y, data.weight):
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return {"config": asdict(cfg), "data": digest.hexdigest()}
 
 
 def save(model: GANModel | MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:
@@ -271,10 +301,14 @@ def save(model: GANModel | MidiNet, path: str | Path, *, provenance: str = "", m
     return path
 
 
-def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = True) -> GANModel:
-    """Build MIDINet, train it on the labelled pieces' bars, and return the generator ready to compose."""
+def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = True,
+        resume_file: str | Path | None = None) -> GANModel:
+    """Build MIDINet, train it on the labelled pieces' bars (and, with cfg.minor_versions, those of every major one
+    moved into minor), and return the generator ready to compose; resume_file: see train."""
     from ...config import load as load_config
 
     cfg = cfg or load_config(GANConfig)
-    net = train(build(cfg), bar_pairs(pieces, cfg.max_bars), progress=progress)
+    tunes = with_minor_versions(pieces) if cfg.minor_versions else pieces
+    data = bar_pairs(tunes, cfg.max_bars, modal_weight=cfg.modal_weight)
+    net = train(build(cfg), data, progress=progress, resume_file=resume_file)
     return GANModel(net.generator.eval(), cfg, {"history": net.history.as_dict()})

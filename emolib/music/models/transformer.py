@@ -1,12 +1,13 @@
 """A compact emotion-conditioned transformer (in the spirit of EMOPIA's emotion-token transformer).
 
 A minGPT-style decoder over the event tokens of :mod:`emolib.music.notes.tokens`: the emotion and key tokens come
-first, then ``BAR IDX CHORD POS PITCH DUR ...``. Its context holds a whole 16-bar tune (block_size tokens),
-and each bar carries its index in the tune, so while it writes bar 13 it can attend to bar 1 and knows
-where it is: it can learn from the corpus to restate and vary a phrase and to close on a cadence, as
-folk-rnn (Sturm et al. 2016) and Music Transformer (Huang et al. 2018) do. It is trained on the first 16
-bars of each tune, transposed into every key, and learns only the tokens it chooses at generation (notes
-and bar ends); the emotion, key, bar indices and chords are written in by us. A small grammar keeps the
+first, then ``BAR IDX TOGO REF CHORD POS PITCH DUR ...``. Its context holds a whole 16-bar tune (block_size
+tokens), and each bar carries its index in the tune and the earlier bar it restates or varies (REF), so while it
+writes bar 13 it can attend to bar 1, knows where it is and which phrase returns: it learns from the corpus to
+restate and vary a phrase and to close on a cadence, as folk-rnn (Sturm et al. 2016) and Music Transformer (Huang
+et al. 2018) do. It is trained on the first 16 bars of each tune, in C, and learns only the tokens it chooses at
+generation (notes and bar ends); the emotion, key, bar indices, references and chords are written in by us (at
+generation the references are the form plan's, emolib.music.form.form_plan). A small grammar keeps the
 output a valid monophonic melody in the register (positions move forward, notes never overlap). This module holds
 the model (settings, network, how it writes a piece); how it learns is emolib.music.models.transformer_training.
 """
@@ -22,7 +23,7 @@ from torch import nn
 
 from ...errors import EmolibError
 from ...files import checkpoints
-from ..form import cadence_goal, ends_on
+from ..form import cadence_goal, ends_on, form_plan
 from ..notes import tokens as tk
 from ..notes.piece import Piece
 from ..notes.roll import REGISTER, STEPS_PER_BAR
@@ -37,23 +38,29 @@ class TransformerConfig:
     n_layer: int = 4
     n_head: int = 4
     n_embd: int = 128
-    block_size: int = 512  # tokens of context: a whole 16-bar folk tune (99 % of them fit)
-    dropout: float = 0.15  # a few thousand tunes in one key: some regularisation against learning them by heart
-    batch_size: int = 16  # small batches of long windows: a CPU run of minutes, not hours
-    steps: int = 3000  # about 12 passes over the training tunes; the best held-out step is kept
+    block_size: int = 512  # tokens of context: a whole 16-bar folk tune with its bar headers (99 % of them fit)
+    dropout: float = 0.1  # some regularisation against learning the tunes by heart
+    batch_size: int = 16  # small batches of long windows: a CPU run of hours, not days
+    # steps of training (8,000: about 26 passes over the training tunes and their minor versions); the best held-out
+    # step is kept, and the run's state is saved every 200 steps so it can resume
+    steps: int = 8000
     lr: float = 1e-3  # AdamW, linear warm-up then cosine decay to lr * min_lr_ratio
-    warmup: int = 100
+    warmup: int = 200
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.01
     transpose: tuple[int, int] = (0, 0)  # augmentation by transposition; none: every tune is learned in C
-    # quadrant balance of the batches: weight per tune = (1 / tunes of its quadrant) ** balance; 1 balances fully
-    # (the 154 angry tunes would each be seen ~15x as often as a happy one, and learnt by heart), 0 not at all
+    # quadrant balance of the batches: weight per tune = (1 / tunes of its quadrant) ** balance; 1 balances fully,
+    # 0 not at all
     balance: float = 0.75
+    # also learn from every major tune moved into minor (emolib.music.data.modes): one tune in thirteen of the corpus
+    # is minor; each moved tune counts modal_weight of a real one when batches are drawn
+    minor_versions: bool = True
+    modal_weight: float = 0.5
     seed: int = 0
 
     @classmethod
     def fast(cls) -> "TransformerConfig":
-        return cls(n_layer=2, n_head=2, n_embd=64, block_size=512, batch_size=8, steps=150, warmup=10)
+        return cls(n_layer=2, n_head=2, n_embd=64, batch_size=8, steps=150, warmup=10)
 
 
 class Block(nn.Module):
@@ -164,6 +171,7 @@ class TransformerModel(MelodyModel):
         model.eval()
         gen = torch.Generator().manual_seed(seed)
         chords = [prompt.chord_at(b) for b in range(bars)]
+        plan = form_plan(bars)  # the earlier bar each new bar should restate or vary, written in as its REF token
         seq = tk.roll_to_tokens(prompt.roll[:given * STEPS_PER_BAR], chords, prompt.quadrant.number,
                                 (prompt.tonic, prompt.mode), bars)
         last_note = [i for i in range(len(seq)) if tk.kind(seq[i]) == "POS"]
@@ -211,7 +219,7 @@ class TransformerModel(MelodyModel):
                 state["bar"] += 1
                 if state["bar"] >= bars:
                     break
-                seq += tk.bar_header(state["bar"], chords[state["bar"]], bars)
+                seq += tk.bar_header(state["bar"], chords[state["bar"]], bars, plan[state["bar"]])
                 state["last"] = "CHORD"
                 if tries > 1 and cadence_goal(state["bar"], bars, 0) is not None:
                     start_of_bar, tried = (len(seq), dict(state), last_pitch, cache, cached), 0
@@ -241,7 +249,7 @@ LEGACY_DECODING = ("pitch_range", "temperature", "top_p")  # older checkpoints s
 
 def load(path: str | Path) -> TransformerModel:
     """A saved transformer, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
-    ckpt = checkpoints.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_transformer.py")
+    ckpt = checkpoints.read(path, "transformer", ("state_dict", "config"), "train one with scripts/train_melody.py --model transformer")
     raw = {k: v for k, v in ckpt["config"].items() if k not in LEGACY_DECODING} if isinstance(ckpt["config"], dict) \
         else ckpt["config"]
     cfg = checkpoints.config(TransformerConfig, raw, path, "transformer", TRANSFORMER_LIMITS, tuples=("transpose",))

@@ -4,6 +4,7 @@ tunes of similar length drawn quadrant-balanced, the loss on the tokens it choos
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,30 +13,34 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...runs import History, warmup_cosine
+from ...runs import History, Resume, warmup_cosine
 from ..notes import tokens as tk
 from ..notes.chords import ALL_CHORDS, Chord
+from ..data.modes import MODAL, with_minor_versions
 from ..notes.piece import Piece, in_c
-from ..notes.roll import STEPS_PER_BAR
+from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
 from .transformer import EmotionTransformer, TransformerConfig, TransformerModel
 
 
 @dataclass
 class Tune:
     tokens: np.ndarray  # token ids: emotion, key, then the tune's first TUNE_BARS bars (EOS if it ends there)
+    weight: float = 1.0  # how much it counts when batches are drawn (a major tune moved into minor: modal_weight)
 
 
-def tokenize(melodies: list[Piece]) -> list[Tune]:
-    """The first 16 bars of each labelled piece, moved to C, as tokens (with EOS when the tune ends within them)."""
+def tokenize(melodies: list[Piece], *, modal_weight: float = 1.0) -> list[Tune]:
+    """The first 16 bars of each labelled piece, moved to C, as tokens (with EOS when the tune ends within them); a
+    tune moved into minor (emolib.music.data.modes) counts modal_weight of a real one."""
     out = []
     for m in melodies:
         if m.quadrant is None:
             continue
         m = in_c(m)
         chords = m.chords or [Chord(m.tonic, m.mode == "minor")]
-        bars = min(m.bars, tk.TUNE_BARS)
+        bars = min(m.bars, TUNE_BARS)
         ids = tk.roll_to_tokens(m.roll[:bars * STEPS_PER_BAR], chords, m.quadrant.number, (m.tonic, m.mode), m.bars)
-        out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= tk.TUNE_BARS else []), dtype=np.int64)))
+        out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= TUNE_BARS else []), dtype=np.int64),
+                        modal_weight if m.source.startswith(MODAL) else 1.0))
     if not out:
         raise ValueError("no labelled melodies to train on")
     return out
@@ -91,16 +96,22 @@ def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor
 
 
 def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
-    """Sampling weight per tune: (1 / tunes of its quadrant) ** balance, normalised."""
+    """Sampling weight per tune: its own weight times (1 / the weights of its quadrant) ** balance, normalised."""
     q = np.array([int(t.tokens[0]) for t in tunes])
-    counts = {k: (q == k).sum() for k in set(q)}
-    w = np.array([(1.0 / counts[k]) ** balance for k in q])
+    own = np.array([t.weight for t in tunes])
+    counts = {k: own[q == k].sum() for k in set(q)}
+    w = own * np.array([(1.0 / counts[k]) ** balance for k in q])
     return w / w.sum()
 
 
 def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-          progress: bool = True) -> tuple[EmotionTransformer, History]:
-    """Next-token training on whole 16-bar tunes with quadrant-balanced batches, AdamW and warm-up + cosine."""
+          progress: bool = True, resume_file: str | Path | None = None,
+          save_every: int = 200) -> tuple[EmotionTransformer, History]:
+    """Next-token training on whole 16-bar tunes (and, with cfg.minor_versions, every major one moved into minor)
+    with quadrant-balanced batches, AdamW and warm-up + cosine; the step with the best held-out loss is kept.
+
+    resume_file: where the run keeps its state every `save_every` steps (emolib.runs.Resume); the same run started
+    again goes on from there, as if never stopped (a run spread over sessions loses at most those steps)."""
     from tqdm.auto import tqdm
 
     from ...config import load
@@ -108,14 +119,26 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     cfg = cfg or load(TransformerConfig)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    tunes = tokenize(melodies)
+    tunes = tokenize(with_minor_versions(melodies) if cfg.minor_versions else melodies, modal_weight=cfg.modal_weight)
     val_tunes = tokenize(val) if val else None
     weights = tune_weights(tunes, cfg.balance)
     model = EmotionTransformer(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    hist, start = History("loss", "val_loss", best_step=0, seconds=0.0), time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc="transformer", disable=not progress, mininterval=2.0)
-    stream = batches(tunes, weights, cfg, rng)
+    hist, first, best = History("loss", "val_loss", best_step=0, seconds=0.0), 0, None
+    resume = Resume(resume_file, _run_key(cfg, tunes, val_tunes)) if resume_file is not None else None
+    saved = resume.load() if resume is not None else None
+    if saved is not None:  # go on from the last save, with its weights, optimiser and random streams
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        rng.bit_generator.state = saved["rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        hist, first, best = History(**saved["history"]), saved["step"], saved["best"]
+        if progress:
+            print(f"resuming after step {first} of {cfg.steps} ({resume_file})", flush=True)
+    start = time.perf_counter()
+    bar = tqdm(range(first, cfg.steps), desc="transformer", disable=not progress, mininterval=2.0,
+               initial=first, total=cfg.steps)
+    stream = batches(tunes, weights, cfg, rng)  # pools of 8 batches: saves fall between pools, so a resume is exact
     for step in bar:
         for g in opt.param_groups:
             g["lr"] = warmup_cosine(step, cfg.steps, peak=cfg.lr, warmup=cfg.warmup, floor=cfg.min_lr_ratio)
@@ -128,15 +151,28 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         hist.log(loss=loss.item())
-        if val_tunes and (step % max(1, cfg.steps // 20) == 0 or step == cfg.steps - 1):
+        if val_tunes and (step % max(1, cfg.steps // 40) == 0 or step == cfg.steps - 1):
             hist.log(val_loss=evaluate(model, val_tunes, cfg))
             if hist.val_loss[-1] <= min(hist.val_loss):  # keep the weights of the best held-out loss
                 best, hist.best_step = copy.deepcopy(model.state_dict()), step
         bar.set_postfix(loss=f"{loss.item():.3f}")
-    hist.seconds = time.perf_counter() - start
-    if val_tunes:
+        if resume is not None and (step + 1) % save_every == 0 and step + 1 < cfg.steps:
+            hist.seconds += time.perf_counter() - start
+            start = time.perf_counter()
+            resume.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng.bit_generator.state,
+                         "torch_rng": torch.get_rng_state(), "history": hist.as_dict(), "step": step + 1, "best": best})
+    hist.seconds += time.perf_counter() - start
+    if best is not None:
         model.load_state_dict(best)
     return model.eval(), hist
+
+
+def _run_key(cfg: TransformerConfig, tunes: list[Tune], val_tunes: list[Tune] | None) -> dict:
+    """What a saved state must share with this run to be resumed: the settings and (a digest of) the tunes."""
+    digest = hashlib.sha256()
+    for t in tunes + (val_tunes or []):
+        digest.update(t.tokens.tobytes() + np.float64(t.weight).tobytes())
+    return {"config": asdict(cfg), "data": digest.hexdigest()}
 
 
 @torch.no_grad()
@@ -155,9 +191,10 @@ def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfi
 
 
 def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-        progress: bool = True) -> TransformerModel:
-    """Train the transformer on the labelled pieces and return it ready to compose (its history in meta)."""
-    net, history = train(pieces, cfg, val=val, progress=progress)
+        progress: bool = True, resume_file: str | Path | None = None) -> TransformerModel:
+    """Train the transformer on the labelled pieces and return it ready to compose (its history in meta);
+    resume_file: see train."""
+    net, history = train(pieces, cfg, val=val, progress=progress, resume_file=resume_file)
     return TransformerModel(net, {"history": history.as_dict()})
 
 
