@@ -51,7 +51,7 @@ def test_bar_pairs_are_real_bars_with_their_previous_and_reference_bars():
 
 
 def test_steps_round_trip_and_transpose_like_the_roll():
-    from emolib.music.notes.roll import roll_to_notes, transpose
+    from emolib.music.notes.roll import transpose
 
     notes = [(60, 0, 4), (60, 5, 8), (62, 8, 24), (57, 26, 30), (83, 30, 40)]  # a re-struck note, a tie, a rest
     roll = notes_to_roll(notes, 48)
