@@ -239,8 +239,9 @@ def main() -> None:
     ap.add_argument("candidates", nargs="*", type=Path, help="other checkpoints to score beside the shipped one")
     ap.add_argument("--data", help="FER2013 folder (default: $EMOLIB_DATA/fer2013)")
     ap.add_argument("--write", nargs="?", const=MAIN_TABLE, metavar="NAME",
-                    help=f"save the table as figures/NAME (default {MAIN_TABLE}, the README's main table; a round "
-                         "whose candidates do not replace the shipped model keeps its own: 02_validation_round8.json)")
+                    help=f"save the table as figures/NAME (default {MAIN_TABLE}, the README's main table; a trial "
+                         "whose candidates do not replace the shipped model keeps its own, e.g. 02_validation_trial.json; "
+                         "docs/experiments/faces.md keeps the earlier ones in figures/history/)")
     ap.add_argument("--keep-better-view", action="store_true",
                     help="store the view with the higher validation macro-F1 (within the budget) in the shipped checkpoint")
     args = ap.parse_args()
