@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .emotion import EMOTIONS
-from .errors import EmolibError
+from .errors import EmolibError, short
 
 
 def _emotion(text: str) -> str:
@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                              "model's settings in emolib.music.models.registry)")
     d.add_argument("--raw", action="store_true",
                    help="the decoding the model was trained for, every aid off (with no --post: the model alone)")
-    d.add_argument("--temperature", type=float, help="above 0: 1 = the model's probabilities as they are")
+    d.add_argument("--temperature", type=float, help="0.01..10: 1 = the model's probabilities as they are")
     d.add_argument("--top-k", type=int, help="choose among the k most likely (1 = always the most likely)")
     d.add_argument("--top-p", type=float, help="nucleus sampling: choose within probability top-p")
     d.add_argument("--leap-penalty", type=float, metavar="0..10",
@@ -113,7 +113,7 @@ def _compose(args) -> int:
     image = sample(args.sample).path if args.sample else resolve(args.image)
     if image == "":
         raise EmolibError("--image is empty", "give a photo's path, or leave --image out for the sample face")
-    inputs = [image, args.checkpoint, args.opening if args.opening not in ("bank", "scratch") else None]
+    inputs = _inputs(args, image)
     out = check_target(args.out, args.force, inputs=inputs)  # refused before any work is done
     wav = check_target(args.wav, args.force, inputs=inputs) if args.wav is not None else None
     if wav is not None and (os.path.realpath(wav) == os.path.realpath(out)):
@@ -128,8 +128,24 @@ def _compose(args) -> int:
 
         files.append((Path(args.wav), lambda tmp: write_wav(tmp, *result.audio(separate_process=True))))
     write_files(files, force=args.force, inputs=inputs)
-    print(f"{result.summary()} -> {args.out}" + (f" and {args.wav}" if wav else ""))
+    print(f"{result.summary()} -> {short(args.out)}" + (f" and {short(args.wav)}" if wav else ""))
     return 0
+
+
+def _inputs(args, image) -> list[tuple]:
+    """Every file a compose run reads, named or implied, with what it is: an output may be none of them."""
+    from .music.models.registry import checkpoint_path
+    from .music.render.audio import find_soundfont
+
+    given = [(image, "the photo"), (args.opening if args.opening not in ("bank", "scratch") else None, "the opening"),
+             (args.checkpoint, f"the {args.model} checkpoint")]
+    try:
+        given.append((checkpoint_path(args.model, args.checkpoint), f"the {args.model} checkpoint this run reads"))
+    except EmolibError:
+        pass  # a bad --checkpoint is reported when it is read
+    if args.wav is not None:
+        given.append((find_soundfont(), "the soundfont the audio is played with"))
+    return given
 
 
 def _classify(args) -> int:
@@ -219,14 +235,26 @@ def _train_classifier(args) -> int:
     return 0
 
 
-def _interrupt(signum, frame):  # SIGTERM and SIGHUP end a run as Ctrl-C does: cleanly, files removed
+def _interrupt(signum, frame):  # SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2 end a run as Ctrl-C does: files removed
     raise KeyboardInterrupt
 
 
+def _cannot_load(exc: BaseException) -> int:
+    """torch or numpy could not load, or memory ran out: most often a memory limit (ulimit -v). One line."""
+    first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    print(f"error: a library could not be loaded or ran out of memory ({first}); is memory limited (ulimit -v)? "
+          "emolib needs a few GB of address space", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        parser = _parser()  # imports the models' modules, so torch
+    except (ImportError, MemoryError) as exc:
+        return _cannot_load(exc)
+    args = parser.parse_args(argv)
     handlers = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
         try:
             handlers[sig] = signal.signal(sig, _interrupt)
         except ValueError:  # not the main thread (a test runner, a notebook): leave the signals alone
@@ -249,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
         return 0
+    except (ImportError, MemoryError) as exc:
+        return _cannot_load(exc)
     except OSError as exc:  # anything the checks above did not foresee still gets one line
         print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if getattr(exc, "filename", None) else ""),
               file=sys.stderr)

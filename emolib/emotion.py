@@ -72,22 +72,25 @@ FACE_TO_EMOTION: dict[str, str] = {label: quadrant_of_point(*VA_COORDINATES[labe
 
 
 def quadrant(emotion: str | int) -> Quadrant:
-    """The quadrant of an emotion word, a face label, a quadrant number (1-4) or code ("Q3")."""
+    """The quadrant of an emotion word, a face label, a quadrant number (1-4) or code ("Q3"); a BadInput (a
+    ValueError) for anything else."""
+    from .errors import BadInput, brief
+
     if isinstance(emotion, bool) or not isinstance(emotion, (str, int)):
-        raise ValueError(f"an emotion is a word such as {', '.join(EMOTIONS)}, got {emotion!r}")
+        raise BadInput(f"an emotion is a word such as {', '.join(EMOTIONS)}, got {brief(emotion)}")
     if isinstance(emotion, int) or emotion.strip().isdigit():
         number = int(emotion)
         for q in QUADRANTS.values():
             if q.number == number:
                 return q
-        raise ValueError(f"quadrant number must be 1-4, got {emotion}")
+        raise BadInput(f"quadrant number must be 1-4, got {brief(emotion)}")
     key = emotion.strip().lower()
     if len(key) == 2 and key[0] == "q" and key[1].isdigit():
         return quadrant(int(key[1]))
     key = FACE_TO_EMOTION.get(key, key)
     if key not in QUADRANTS:
         choices = ", ".join(EMOTIONS)
-        raise ValueError(f"unknown emotion {emotion!r}: choose one of {choices} (or a face label: {', '.join(FER_CLASSES)})")
+        raise BadInput(f"unknown emotion {brief(emotion)}", f"choose one of {choices} (or a face label: {', '.join(FER_CLASSES)})")
     return QUADRANTS[key]
 
 

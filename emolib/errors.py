@@ -20,8 +20,9 @@ class DatasetNotFound(EmolibError):
     """A dataset folder or file is missing or laid out differently from what we expect."""
 
 
-class BadInput(EmolibError):
-    """A file or argument the user gave cannot be used (not an image, no face, empty MIDI, ...)."""
+class BadInput(EmolibError, ValueError):
+    """A file or argument the user gave cannot be used (not an image, no face, empty MIDI, ...): a ValueError too,
+    so code that catches ValueError for a bad value still catches it."""
 
 
 class BadImage(BadInput):
@@ -52,3 +53,11 @@ def short(path) -> str:
     """A path as it may appear in a one-line message: at most 100 characters, control characters shown as '?'."""
     text = "".join(c if c.isprintable() else "?" for c in str(path))
     return text if len(text) <= 100 else text[:97] + "..."
+
+
+def flag(value, name: str) -> bool:
+    """A yes/no argument as a bool, or a BadInput: 'no', 0 or None are not False here (a string is always true in
+    Python, so center_fallback='no' would silently mean yes)."""
+    if not isinstance(value, bool):
+        raise BadInput(f"{name} must be True or False, got {brief(value)}")
+    return value

@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import PACKAGE_DATA
 from .emotion import music_emotion, quadrant, valence_arousal
-from .errors import BadImage, BadInput, short
+from .errors import BadImage, BadInput, brief, flag, short
 from .faces.detect import IMAGE_SUFFIXES
 from .music.compose import Composition
 
@@ -49,6 +49,7 @@ class Classification:
 def classify(image: str | Path | bytes, *, detect: bool = True, center_fallback: bool = False,
              checkpoint: str | Path | None = None) -> Classification:
     """The emotion of the face in an image (a path, or an upload's bytes), with its box and probabilities."""
+    detect, center_fallback = flag(detect, "detect"), flag(center_fallback, "center_fallback")
     result = classify_many([image], detect=detect, center_fallback=center_fallback, checkpoint=checkpoint)[0]
     if isinstance(result, BadInput):
         raise result
@@ -125,7 +126,8 @@ def iter_classify(images: list, *, detect: bool = True, center_fallback: bool = 
         done.clear()
 
     for image in tqdm(images, desc="faces", unit="img", disable=not progress, mininterval=1.0):
-        name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else short(image)
+        name = "upload" if isinstance(image, (bytes, bytearray, memoryview)) else \
+            short(image) if isinstance(image, (str, Path)) else brief(image)
         try:
             if isinstance(image, BadInput):  # a folder that could not be read, found by expand_images
                 raise image
@@ -161,6 +163,7 @@ def compose(image: str | Path | bytes | None = None, emotion: str | None = None,
 
     result = None
     q = check_emotion(emotion) if emotion is not None else None  # a bad emotion fails before any work
+    center_fallback = flag(center_fallback, "center_fallback")
     if emotion is None or image is not None:  # both given: the face is shown, the emotion overrides it
         result = classify(SAMPLE_FACE if image is None else image, center_fallback=center_fallback, checkpoint=classifier)
     piece = compose_music(q if q is not None else result.music_emotion, **music)

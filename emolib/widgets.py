@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .emotion import EMOTIONS, quadrant
-from .errors import BadMidi, EmolibError, NoFace
+from .errors import BadMidi, EmolibError, NoFace, brief
 from .files.writing import free_path, write_files
 from .music.compose import Composition
 from .pipeline import SAMPLE_FACE, compose
@@ -67,6 +67,8 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
                               f"{MAX_UPLOAD_BYTES // 1_000_000} MB")
         if upload is not None and len(upload) == 0:
             raise EmolibError("the uploaded file is empty")
+        if sample is not None and sample not in SAMPLES:
+            raise EmolibError(f"no sample face named {brief(sample)}", "choose one of the demo's face list")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)
         result = compose(image=source, emotion=emotion, bars=bars, seed=seed, model=model,

@@ -112,10 +112,12 @@ def probabilities(clf, images, faces: str):
 
     networks = list(getattr(clf.model, "members", [clf.model]))
     mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    def scored(net, rows=slice(None)) -> dict:
+        return {"plain": predict_proba(net, images[rows], clf.image_size),
+                "mirror": predict_proba(net, mirrored[rows], clf.image_size)}
+
     each = [remembered("validation", network_digest(net, clf.image_size), faces, (len(images), len(clf.classes)),
-                       lambda net=net: {"plain": predict_proba(net, images, clf.image_size),
-                                        "mirror": predict_proba(net, mirrored, clf.image_size)})[0]
-            for net in networks]
+                       lambda net=net: scored(net), lambda rows, net=net: scored(net, rows))[0] for net in networks]
     if len(each) == 1:
         return each[0]["plain"], each[0]["mirror"]
     return tuple(torch.softmax(Ensemble.average([torch.from_numpy(a[view]) for a in each]), dim=1).numpy()
@@ -187,7 +189,7 @@ def store_setting(path: Path, key: str, value) -> bool:
     if ckpt["config"].get(key) == value:
         return False
     ckpt["config"][key] = value
-    write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True)
+    write_files([(path, lambda tmp: torch.save(ckpt, tmp))], force=True, shipped=True)
     return True
 
 

@@ -15,10 +15,12 @@ from torch import nn
 from ..config import checkpoints_dir
 from ..errors import EmolibError
 from ..files import checkpoints
+from ..files.reading import check_unpacked, read_bounded
 from .network import INITS, Ensemble, build_model, predict_proba
 from .prior import apply_prior, check_prior
 
 DEFAULT_CHECKPOINT = "face_classifier.pt"
+MAX_NETWORK_FILE = 50_000_000  # one network is 7 MB in half precision; a file beside a checkpoint is read no further
 
 
 @dataclass
@@ -62,8 +64,8 @@ def load_classifier(path: str | Path | None = None) -> FaceClassifier:
         if not isinstance(cfg, dict) or cfg.get("init") not in INITS:
             raise EmolibError(f"{path}: its config does not name a known start ({', '.join(INITS)})")
         size = cfg.get("image_size")
-        if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 512:
-            raise EmolibError(f"{path}: its config sets image_size={size!r}, outside 16..512")
+        if isinstance(size, bool) or not isinstance(size, int) or not 16 <= size <= 224:  # B0's own size at most
+            raise EmolibError(f"{path}: its config sets image_size={size!r}, outside 16..224")
         net = build_model(len(classes), init=cfg["init"], image_size=size, load_weights=False)
         checkpoints.load_weights(net, state, path, "face classifier")
         return net
@@ -92,11 +94,12 @@ def weights(m: dict, path: Path):
     if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or not isinstance(m.get("sha256"), str):
         raise EmolibError(f"{path}: a member network's file is not named as a file beside it; the file is damaged")
     file = path.parent / name
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise EmolibError(f"{path}: its network {name} cannot be read ({e.strerror or e})",
+    try:  # a regular file, read no further than a network can be (a link to /dev/zero, a FIFO: refused)
+        data = read_bounded(file, MAX_NETWORK_FILE, "network")
+    except EmolibError as e:
+        raise EmolibError(f"{path}: its network {name} cannot be used ({e.message})",
                           "keep the checkpoint's folder of networks beside it, or reinstall emolib") from None
+    check_unpacked(file, MAX_NETWORK_FILE, "network", data=data)
     if hashlib.sha256(data).hexdigest() != m["sha256"]:
         raise EmolibError(f"{path}: its network {name} is not the one it was combined with (another file, or damaged)",
                           "reinstall emolib, or combine the networks again with scripts/ensemble_classifier.py")

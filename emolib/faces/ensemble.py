@@ -79,7 +79,7 @@ def combine(paths: list[Path], out: Path, *, force: bool = False, flip_tta: bool
                           for p, c, r in zip(paths, ckpts, reports)]}
     write_files(files + [(out, lambda tmp: torch.save(ckpt, tmp)),
                          (out.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1)))],
-                force=force, inputs=paths)
+                force=force, inputs=paths, shipped=True)  # how the shipped classifier is made
     return out
 
 
@@ -121,7 +121,7 @@ def split(path: Path, out_dir: Path, *, force: bool = False) -> list[Path]:
             files.append(((out_dir / name).with_suffix(".json"),
                           lambda tmp, r=report: Path(tmp).write_text(json.dumps(r, indent=1))))
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_files(files, force=force, inputs=[path])
+    write_files(files, force=force, inputs=[path], shipped=True)
     return [out_dir / n for n in names]
 
 

@@ -252,7 +252,7 @@ def save_checkpoint(model: nn.Module, path: str | Path, *, classes: tuple[str, .
     files = [(path, lambda tmp: torch.save(ckpt, tmp))]
     if report is not None:
         files.append((path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(report, indent=1))))
-    write_files(files, force=force)
+    write_files(files, force=force, shipped=True)  # a training script may replace a shipped network
     return path
 
 

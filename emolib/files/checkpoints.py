@@ -1,9 +1,12 @@
 """Reading checkpoints safely: weights_only loading, and every way a file can be wrong as one clear line.
 
 A checkpoint is a dict saved with ``torch.save``: weights, the config that built them, and a report.
-Loading never unpickles arbitrary objects (``weights_only=True``), checks the config's fields and
-sizes *before* a network is allocated (a config claiming ``z_dim=10**9`` would otherwise ask for
-gigabytes), and turns a shape mismatch (another model's file) into a message, not a traceback.
+Loading refuses a file whose records would unpack to more than it may take (checked from the zip's directory,
+before any record is read), never unpickles arbitrary objects (``weights_only=True``), checks the config's fields
+and sizes *before* a network is allocated (a config claiming ``z_dim=10**9`` would otherwise ask for gigabytes;
+each model also checks its config against the shapes of the weights it comes with, and the memory the network
+would take, with :func:`check_shapes`), and turns a shape mismatch (another model's file) into a message, not a
+traceback.
 """
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import EmolibError
+from .reading import check_unpacked
 
 C = TypeVar("C")
 MAX_BYTES = 500_000_000  # our checkpoints are 2-14 MB; a bigger file is not read into memory
+MAX_UNPACKED = 300_000_000  # nor one whose records would unpack to more (a small deflated file can hold gigabytes)
 
 
 def read(path: str | Path, kind: str, needs: tuple[str, ...], how_to_make: str) -> dict:
@@ -32,6 +37,7 @@ def read(path: str | Path, kind: str, needs: tuple[str, ...], how_to_make: str) 
     if path.stat().st_size > MAX_BYTES:
         raise EmolibError(f"{path} is {path.stat().st_size / 1e6:.0f} MB, too large for an emolib {kind} checkpoint; "
                           f"{how_to_make}")
+    check_unpacked(path, MAX_UNPACKED, f"{kind} checkpoint")
     try:
         with warnings.catch_warnings():  # a legacy or odd file: one line below, not torch's warnings
             warnings.simplefilter("ignore")
@@ -126,3 +132,23 @@ def load_weights(model, state: Any, path: str | Path, kind: str) -> None:
     except RuntimeError:
         raise EmolibError(f"{path}: its weights do not fit the {kind} its config describes (missing, extra or "
                           "differently shaped layers); is it another model's checkpoint?") from None
+
+
+MAX_NETWORK_BYTES = 1_000_000_000  # what a network from a checkpoint may take: its weights and its largest pass
+
+
+def check_network(path: str | Path, kind: str, state: Any, shapes: dict[str, tuple[int, ...]], nbytes: int) -> None:
+    """Before a network is built from a checkpoint: the network its config describes must fit in MAX_NETWORK_BYTES
+    (nbytes: the model's own estimate, weights and its largest pass), and its weights must hold the tensors the config
+    implies, with those shapes (a config with no weights, or settings its weights do not have, is refused)."""
+    if nbytes > MAX_NETWORK_BYTES:
+        raise EmolibError(f"{path}: its {kind} config asks for a network of about {nbytes / 1e9:.1f} GB, more than the "
+                          f"{MAX_NETWORK_BYTES / 1e9:.0f} GB an emolib {kind} may take; the file is damaged or not emolib's")
+    if not isinstance(state, dict):
+        raise EmolibError(f"{path}: its {kind} weights are not a table of tensors")
+    for name, shape in shapes.items():
+        tensor = state.get(name)
+        if getattr(tensor, "shape", None) is None or tuple(tensor.shape) != tuple(shape):
+            got = "missing" if tensor is None else f"shaped {tuple(getattr(tensor, 'shape', ()))}"
+            raise EmolibError(f"{path}: its {kind} config does not match its weights ({name[:60]}: {got}, the config "
+                              f"asks for {tuple(shape)}); the file is damaged or not emolib's")

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..errors import EmolibError, short
+from ..errors import EmolibError, brief, short
 
 PSEUDO = ("/proc", "/sys", "/dev")  # file systems of the kernel and devices: never written, --force or not
 NAME_MAX = 255
@@ -32,20 +32,33 @@ NAME_MAX = 255
 
 def _same(a: Path, b: Path) -> bool:
     """Whether two paths are one file: the same resolved path, or (both existing) the same inode."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+    except (OSError, ValueError):
+        return False
     try:
         return os.path.samefile(a, b)
     except OSError:
         return False
 
 
-def check_target(path: str | Path, force: bool = False, *, inputs: Iterable = ()) -> Path:
+def check_target(path: str | Path, force: bool = False, *, inputs: Iterable = (), follow_links: bool = True,
+                 shipped: bool = False) -> Path:
     """The file to write for `path` (a link's target when path is a link), or an EmolibError saying why not.
-    inputs: the files the run reads (photo, MIDI opening, checkpoint): an output may never be one of them."""
-    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    inputs: the files the run reads (photo, MIDI opening, checkpoint, soundfont), each a path or (path, what it is):
+    an output may never be one of them, nor, unless shipped=True (the scripts that make them), any file emolib ships
+    (its checkpoints and their networks, the opening bank, the sample faces), --force or not. follow_links=False: a
+    link at path is itself replaced, never what it points to (emolib's own caches)."""
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise EmolibError(f"an output file name is a path, got {brief(path)}", "give a file name, e.g. song.mid")
+    text = os.fspath(path)
     if not text:
         raise EmolibError("an output file name is empty", "give a file name, e.g. song.mid")
+    if "\x00" in text:
+        raise EmolibError(f"{short(text)}: a file name cannot hold a NUL byte", "choose another file name")
     if text.endswith(("/", os.sep)):
         raise EmolibError(f"{short(text)} names a folder (it ends with /)", "give a file name inside it, e.g. "
                           f"{short(Path(text) / 'song.mid')}")
@@ -59,14 +72,14 @@ def check_target(path: str | Path, force: bool = False, *, inputs: Iterable = ()
         st = None
     except OSError as exc:  # a folder on the way that is a file, a loop of links, ...
         raise EmolibError(f"cannot write {short(out)}: {exc.strerror}", "choose another file name") from None
-    real = Path(os.path.realpath(out))
+    real = Path(os.path.realpath(out)) if follow_links else Path(os.path.abspath(out))
     system = next((p for p in PSEUDO for where in (os.path.abspath(out), str(real))
                    if where == p or where.startswith(p + "/")), None)
     if system:
         raise EmolibError(f"{short(out)} is in {system}, a system file system, not a place for files",
                           "write to a file in your own folder")
     if st is not None:
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode) and follow_links:
             try:
                 st = os.stat(out)
             except OSError:
@@ -74,25 +87,44 @@ def check_target(path: str | Path, force: bool = False, *, inputs: Iterable = ()
                                   "name") from None
         if stat.S_ISDIR(st.st_mode):
             raise EmolibError(f"{short(out)} is a folder", f"give a file name inside it, e.g. {short(out / 'song.mid')}")
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
             raise EmolibError(f"{short(out)} is a device, pipe or socket, not a file; emolib never writes one, "
                               "--force or not", "choose a file name")
         if not force:
             raise EmolibError(f"{short(out)} exists", "pass --force to overwrite it (or choose another name)")
-    for given in inputs:
-        if given is not None and isinstance(given, (str, os.PathLike)) and os.fspath(given) and _same(out, Path(given)):
-            raise EmolibError(f"{short(out)} is one of the inputs ({short(given)}); emolib will not write over it",
+    for given, what in _read_by_the_run(inputs, shipped):
+        if _same(out, given):
+            raise EmolibError(f"{short(out)} is {what} ({short(given)}); emolib will not write over it, --force or not",
                               "choose another output name")
     parent = real.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise EmolibError(f"cannot write {short(out)}: folder {short(parent)} is missing or not writable")
-    return real if st is not None else out
+    return real if st is not None and follow_links else out
+
+
+def _read_by_the_run(inputs: Iterable, shipped: bool) -> list[tuple[Path, str]]:
+    """Every file an output must not be: the inputs given (a path, or (path, what it is)) and, unless shipped, the
+    files emolib ships."""
+    from ..config import PACKAGE_DATA
+
+    out = []
+    for item in inputs:
+        given, what = item if isinstance(item, tuple) else (item, "one of the inputs")
+        if isinstance(given, bytes):
+            given = os.fsdecode(given)
+        if given is not None and isinstance(given, (str, os.PathLike)) and os.fspath(given):
+            out.append((Path(given), what))
+    if shipped or not PACKAGE_DATA.is_dir():
+        return out
+    return out + [(f, f"a file emolib ships ({f.relative_to(PACKAGE_DATA.parent).as_posix()})")
+                  for f in PACKAGE_DATA.rglob("*") if f.is_file()]
 
 
 def check_output(path: str | Path, force: bool = False) -> Path:
-    """check_target for scripts: a one-line exit instead of an exception."""
+    """check_target for the scripts that make emolib's own files (a shipped checkpoint among them): a one-line exit
+    instead of an exception."""
     try:
-        return check_target(path, force)
+        return check_target(path, force, shipped=True)
     except EmolibError as exc:
         raise SystemExit(f"error: {exc}") from None
 
@@ -103,14 +135,15 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_files(files: list[tuple[Path, Callable[[str], object]]], force: bool = False, *, inputs: Iterable = ()) -> None:
+def write_files(files: list[tuple[Path, Callable[[str], object]]], force: bool = False, *, inputs: Iterable = (),
+                follow_links: bool = True, shipped: bool = False) -> None:
     """Write each (path, writer) pair, where writer(tmp_name) writes the file; all appear, or none.
 
     Raises EmolibError (one line) on any failure, leaving no temporary or partial file behind and every
     earlier file as it was; an interruption (Ctrl-C, SIGTERM) cleans up the same way before it goes on.
     """
     inputs = list(inputs)
-    targets = [check_target(p, force, inputs=inputs) for p, _ in files]
+    targets = [check_target(p, force, inputs=inputs, follow_links=follow_links, shipped=shipped) for p, _ in files]
     for i, a in enumerate(targets):
         for b in targets[:i]:
             if _same(a, b):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..emotion import Quadrant, quadrant
-from ..errors import BadInput, brief
+from ..errors import BadInput, brief, flag
 from .data.opening import choose_opening, describe
 from .form import plan_chords
 from .models import registry
@@ -159,7 +159,7 @@ def compose_music(emotion: str | Quadrant, *, model: str = "gan", bars: int = TU
     notes into the key), none by default. rendering: "expressive" or "neutral" (only how the notes are played).
     """
     q = emotion if isinstance(emotion, Quadrant) else check_emotion(emotion)
-    bars, seed = check_bars(bars), check_seed(seed)
+    bars, seed, raw, form = check_bars(bars), check_seed(seed), flag(raw, "raw"), flag(form, "form")
     settings = decoding_settings(model, decoding, raw=raw)
     post = check_post(post)
     if not isinstance(rendering, str) or rendering not in RENDERINGS:

@@ -40,8 +40,10 @@ DUPLE = {(2, 4), (4, 4), (2, 2), (4, 2), (1, 4), (2, 8), (4, 8)}  # meters whose
 
 
 def _first_bars(data: bytes, name: str) -> bytes:
-    """The MIDI file cut after the first OPENING_BARS bars from the bar of its first pitched note (notes still
-    sounding there are ended), as bytes: so what is read later stays small whatever the file claims."""
+    """The MIDI file's first OPENING_BARS bars from the bar of its first pitched note, moved to the file's start (the
+    tempo, meter, programs and controls in force there carried along; notes still sounding at the end are ended),
+    as bytes: what is read later stays small and near its start whatever the file claims (an opening after an hour
+    of silence is still an opening)."""
     import mido
 
     try:
@@ -62,25 +64,31 @@ def _first_bars(data: bytes, name: str) -> bytes:
     meters = [(t, m.numerator, m.denominator) for tr in tracks for t, m in tr if m.type == "time_signature"]
     meter = max((x for x in meters if x[0] <= first), default=(0, 4, 4))[1:]
     if meter not in DUPLE:
-        raise BadMidi(f"{name}: the opening is in {meter[0]}/{meter[1]}, and the models write in 2/4, 4/4 or 2/2",
+        shown = f"{meter[0]}/{meter[1]}" if max(meter) < 10_000 else "a meter of absurd numbers"
+        raise BadMidi(f"{name}: the opening is in {shown}, and the models write in 2/4, 4/4 or 2/2",
                       "give an opening in one of those meters")
     bar = 4 * tpq  # the opening is cut into 4/4 bars of sixteenths, whatever duple meter it is written in
     start = first // bar * bar
     end = start + OPENING_BARS * bar
     out = mido.MidiFile(type=1 if len(tracks) > 1 else 0, ticks_per_beat=tpq)
     for tr in tracks:
-        sounding, events = {}, []
+        sounding, events, scene = {}, [], {}
         for t, m in tr:
             if m.is_meta and m.type == "end_of_track":
                 continue
             if t > end:
                 break
-            events.append((t, m))
+            if t < start:  # before the opening: only what is still in force there (the latest of each kind)
+                if m.is_meta or m.type in ("program_change", "control_change"):
+                    scene[(m.type, getattr(m, "channel", None), getattr(m, "control", None))] = m
+                continue
+            events.append((t - start, m))
             if m.type == "note_on" and m.velocity > 0:
                 sounding[(m.channel, m.note)] = True
             elif m.type in ("note_off", "note_on"):
                 sounding.pop((m.channel, m.note), None)
-        events += [(end, mido.Message("note_off", channel=c, note=n)) for c, n in sounding]
+        events = [(0, m) for m in scene.values()] + events
+        events += [(end - start, mido.Message("note_off", channel=c, note=n)) for c, n in sounding]
         track, now = mido.MidiTrack(), 0
         for t, m in events:
             track.append(m.copy(time=t - now))
@@ -98,6 +106,8 @@ def opening_from_midi(source: str | Path | bytes) -> Piece:
 
     if isinstance(source, str) and not source:
         raise BadMidi("the MIDI file path is empty", "give a MIDI file's path, or the opening 'scratch' or 'bank'")
+    if not isinstance(source, (str, Path, bytes, bytearray, memoryview)):
+        raise BadMidi(f"an opening is a MIDI file's path or its bytes, got {brief(source)}")
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, title, data = "the uploaded MIDI file", "uploaded MIDI", bytes(source)
     else:
@@ -131,6 +141,8 @@ def opening_from_midi(source: str | Path | bytes) -> Piece:
 def choose_opening(opening, emotion: Quadrant, rng: np.random.Generator) -> Piece:
     """The prompt a model continues, for an opening choice: the given bars (none from scratch), with the key and
     the chord progression of the tune they come from (from scratch: a bank tune of the quadrant's)."""
+    if not isinstance(emotion, Quadrant):
+        raise BadInput(f"an opening is chosen for an emotion's quadrant (emolib.emotion.quadrant), got {brief(emotion)}")
     if isinstance(opening, str) and opening in OPENINGS:
         tune = bank_opening(emotion.name, rng)
         return tune if opening == "bank" else tune.with_notes(empty(0), by=(), edits=())

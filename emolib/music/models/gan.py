@@ -267,10 +267,21 @@ class GANModel(MelodyModel):
 GAN_LIMITS = {"z_dim": (1, 1024), "gf": (1, 1024), "cf": (1, 512), "df": (1, 1024), "fc": (1, 8192)}
 
 
+def network_bytes(cfg: GANConfig) -> int:
+    """About what the generator takes in memory: its float32 weights (a bar's pass is tiny beside them)."""
+    width = cfg.gf + Y_DIM + 2 * cfg.cf  # what every upsampling layer reads
+    weights = ((cfg.z_dim + Y_DIM) * cfg.fc + (cfg.fc + Y_DIM) * 2 * cfg.gf + 3 * width * cfg.gf * 2
+               + width * N_CLASSES + 2 * N_CLASSES * 2 * cfg.cf + 3 * 4 * cfg.cf * cfg.cf * 2)
+    return 4 * weights
+
+
 def load(path: str | Path) -> GANModel:
     """A saved generator, ready to compose (weights_only: no arbitrary pickle; a bad file is one EmolibError line)."""
     ckpt = checkpoints.read(path, "GAN", ("generator", "config"), "train one with scripts/train_melody.py --model gan")
     cfg = checkpoints.config(GANConfig, ckpt["config"], path, "GAN", GAN_LIMITS, tuples=("transpose",))
+    checkpoints.check_network(path, "GAN", ckpt["generator"], {
+        "fc1.0.weight": (cfg.fc, cfg.z_dim + Y_DIM), "fc2.0.weight": (2 * cfg.gf, cfg.fc + Y_DIM),
+        "conditioner.h0.0.weight": (2 * cfg.cf, 2 * N_CLASSES, 1)}, network_bytes(cfg))
     G = Generator(z_dim=cfg.z_dim, gf=cfg.gf, cf=cfg.cf, fc=cfg.fc)
     checkpoints.load_weights(G, ckpt["generator"], path, "GAN generator")
     return GANModel(G.eval(), cfg, {k: v for k, v in ckpt.items() if k not in ("generator", "config")})

@@ -29,7 +29,7 @@ from ..notes.roll import N_PITCHES
 FREE_LEAP = 5  # semitones: moves up to a fourth are never penalised by the leap penalty
 GRIDS = (1, 2, 4, 8, 16)  # grids that divide a 16-step bar
 MAX_LEAP_PENALTY = 10.0  # leaps beyond a fourth all but forbidden
-MAX_TEMPERATURE = 10.0
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 10.0  # colder is the most likely choice (top_k=1); hotter is noise
 
 # What each decoding setting may be; check() refuses anything else with one line.
 DEFAULTS = {"temperature": 1.0, "top_k": None, "top_p": None, "leap_penalty": 0.0, "grid": 1, "cadence_tries": 1}
@@ -48,8 +48,9 @@ def check(settings: dict) -> dict:
     out = dict(settings)
     if "temperature" in out:
         t = out["temperature"]
-        if not _number(t) or not 0 < t <= MAX_TEMPERATURE:
-            raise BadInput(f"temperature must be a number above 0 and at most {MAX_TEMPERATURE:g}, got {brief(t)}")
+        if not _number(t) or not MIN_TEMPERATURE <= t <= MAX_TEMPERATURE:
+            raise BadInput(f"temperature must be a number from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g} (top_k 1 for the "
+                           f"most likely choice), got {brief(t)}")
         out["temperature"] = float(t)
     if out.get("top_k") is not None:
         k = out["top_k"]

@@ -244,6 +244,14 @@ def closes(bar_tokens: list[int], goal: tuple[int, ...]) -> bool:
 
 
 TRANSFORMER_LIMITS = {"n_layer": (1, 48), "n_head": (1, 64), "n_embd": (8, 4096), "block_size": (8, 8192)}
+
+
+def network_bytes(cfg: TransformerConfig) -> int:
+    """About what the network takes in memory: its float32 weights, and a full pass over its block (the attention
+    scores of every head, the activations of every layer)."""
+    e, b, layers = cfg.n_embd, cfg.block_size, cfg.n_layer
+    weights = (len(tk.VOCAB) + b) * e + layers * (12 * e * e + 13 * e)
+    return 4 * (weights + b * b * cfg.n_head + 16 * b * e * layers)
 LEGACY_DECODING = ("pitch_range", "temperature", "top_p")  # older checkpoints stored decoding; it is an argument now
 
 
@@ -255,6 +263,10 @@ def load(path: str | Path) -> TransformerModel:
     cfg = checkpoints.config(TransformerConfig, raw, path, "transformer", TRANSFORMER_LIMITS, tuples=("transpose",))
     if cfg.n_embd % cfg.n_head:
         raise EmolibError(f"{path}: its transformer config has n_embd={cfg.n_embd} not divisible by n_head={cfg.n_head}")
+    vocab, e, last = len(tk.VOCAB), cfg.n_embd, cfg.n_layer - 1
+    checkpoints.check_network(path, "transformer", ckpt["state_dict"], {
+        "tok.weight": (vocab, e), "pos.weight": (cfg.block_size, e), f"blocks.{last}.qkv.weight": (3 * e, e)},
+        network_bytes(cfg))
     model = EmotionTransformer(cfg)
     checkpoints.load_weights(model, ckpt["state_dict"], path, "transformer")
     return TransformerModel(model.eval(), {k: v for k, v in ckpt.items() if k not in ("state_dict", "config")})

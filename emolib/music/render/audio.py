@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import EmolibError, short
+from ...files.reading import check_readable_file
+
 SAMPLE_RATE = 22050  # the sine fallback's rate; the soundfont renderer gives 48 kHz
 MAX_SOUNDFONT_BYTES = 300_000_000  # General MIDI soundfonts are 6-150 MB; a bigger file is not read into memory
 
@@ -24,12 +27,15 @@ MAX_SOUNDFONT_BYTES = 300_000_000  # General MIDI soundfonts are 6-150 MB; a big
 def find_soundfont() -> Path | None:
     """$EMOLIB_SOUNDFONT if it is a file of a sensible size, else the General MIDI soundfont inside pretty_midi."""
     env = os.environ.get("EMOLIB_SOUNDFONT")
-    if env and Path(env).is_file():
-        if Path(env).stat().st_size > MAX_SOUNDFONT_BYTES:
-            _say_once(f"emolib audio: EMOLIB_SOUNDFONT is {Path(env).stat().st_size / 1e6:.0f} MB, over "
-                      f"{MAX_SOUNDFONT_BYTES // 10**6} MB; using the bundled soundfont instead")
-        else:
+    if env:
+        try:
+            check_readable_file(Path(env), "soundfont", EmolibError)
+            if Path(env).stat().st_size > MAX_SOUNDFONT_BYTES:
+                raise EmolibError(f"{short(env)} is {Path(env).stat().st_size / 1e6:.0f} MB, over "
+                                  f"{MAX_SOUNDFONT_BYTES // 10**6} MB")
             return Path(env)
+        except EmolibError as exc:  # a missing file, a FIFO, /dev/zero, a huge file: said, never read
+            _say_once(f"emolib audio: EMOLIB_SOUNDFONT cannot be used ({exc.message}); using the bundled soundfont")
     try:
         import pretty_midi
     except ImportError:  # pragma: no cover - pretty_midi is a hard dependency
@@ -94,6 +100,22 @@ def render_soundfont(pm, sf2: str | Path | None = None, *, separate_process: boo
     return decode_wav(_in_child(lambda: bytes(midirenderer.render_wave_from(sf2_bytes, buf.getvalue()))))
 
 
+def _end_with_parent(parent: int) -> None:
+    """In a forked child: ask the kernel to kill this process when its parent ends, however the parent ends (even by
+    SIGKILL, which no handler sees); where that cannot be asked (not Linux), the child still ends when its pipe's
+    reader is gone."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
+
+
 def _in_child(work) -> bytes:
     """work() -> bytes, run in a forked child; the parent waits in short steps and kills the child if interrupted."""
     import multiprocessing
@@ -101,7 +123,10 @@ def _in_child(work) -> bytes:
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
+    parent = os.getpid()
+
     def run():
+        _end_with_parent(parent)
         try:
             send.send_bytes(work())
         except BaseException as exc:  # noqa: BLE001 - told to the parent as one line
