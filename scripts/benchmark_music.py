@@ -2,9 +2,9 @@
 
     python scripts/benchmark_music.py --targets [--seeds 16] [--split test] [--write]
     python scripts/benchmark_music.py --critic  [--seeds 16] [--split test] [--repeats 10] [--write]
-    python scripts/benchmark_music.py --issue4  [--model gan|transformer] [--checkpoint PT] [--write]
+    python scripts/benchmark_music.py --modal   [--repeats 10] [--write]
 
---targets: issue 21's figures for each model's default output (compose's defaults: from bar 1, the model's
+--targets: the form and emotion figures of each model's default output (compose's defaults: from bar 1, the model's
 registered decoding, no post-processing) and with every aid off (--raw), 16 seeds x 4 emotions, beside the real
 tunes of the corpus's held-out split (the first 16 bars of each): restated or closely varied bars, half cadence
 at bar 8, a long tonic at the end, the longest note, notes per bar inside the real 5th-95th percentile, the share
@@ -25,13 +25,13 @@ tunes (folk tunes share formulas). --write saves figures/music_critic.json.
 --split val makes the same comparisons against the validation split: that is where choices are made (decoding
 settings, which training run to ship); test is for the final figures only.
 
---issue4: the earlier yardstick (6 seeds x 4 emotions, expressive rendering, the written MIDI files).
+--modal: the minor versions of major tunes the models also learn from (emolib.music.data.modes), judged by the same
+critic against real minor tunes; --write saves figures/music_modal.json.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 
 import numpy as np
 
@@ -176,22 +176,6 @@ def modal(args) -> dict:
     return {"rows": rows, "heard_minor": heard_minor, "tunes_per_side": sum(len(a) for a in halves[0])}
 
 
-def issue4(args) -> None:
-    from emolib.music.compose import compose_music
-    from emolib.music.models.registry import checkpoint_path
-
-    seeds = args.seeds or 6
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = benchmark.run(lambda e, s: compose_music(e, seed=s, bars=args.bars, model=args.model, checkpoint=args.checkpoint),
-                             tmp, seeds=seeds, bars=args.bars)
-    result = benchmark.summary(rows, args.bars)
-    result["onsets_per_bar"] = {e: round(float(sum(r["onsets_per_bar"] for r in rows if r["emotion"] == e) / seeds), 2)
-                                for e in sorted({r["emotion"] for r in rows})}
-    print(json.dumps(result, indent=1))
-    if args.write:
-        checkpoint_path(args.model, args.checkpoint).with_suffix(".json").write_text(json.dumps(result, indent=1))
-
-
 def main() -> None:
     from emolib.config import ensure_dir, figures_dir
 
@@ -200,19 +184,15 @@ def main() -> None:
     what.add_argument("--targets", action="store_true")
     what.add_argument("--critic", action="store_true")
     what.add_argument("--modal", action="store_true")
-    what.add_argument("--issue4", action="store_true")
-    ap.add_argument("--seeds", type=int, help="pieces per emotion (default 16; 6 with --issue4)")
+    ap.add_argument("--seeds", type=int, help="pieces per emotion (default 16)")
     ap.add_argument("--split", default="test", choices=["val", "test"], help="the real tunes compared with")
     ap.add_argument("--repeats", type=int, default=10, help="--critic: random draws the test is repeated on")
-    ap.add_argument("--model", default="gan", help="--issue4: the model")
     ap.add_argument("--models", help="--targets/--critic: only these models (comma-separated)")
     ap.add_argument("--checkpoint", help="another checkpoint (with --models naming one model); not with --write")
     ap.add_argument("--decoding", help='--targets/--critic: decoding settings as JSON, e.g. \'{"temperature": 0.9}\'')
     ap.add_argument("--bars", type=int, default=16)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    if args.issue4:
-        return issue4(args)
     args.seeds = args.seeds or 16
     result = targets(args) if args.targets else critic(args) if args.critic else modal(args)
     if args.write:

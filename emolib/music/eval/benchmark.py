@@ -1,9 +1,8 @@
 """The benchmarks of generated music, each measured from what a listener gets, never from internal tensors.
 
-- The first yardstick (:func:`run`, :func:`summary`, :data:`TARGETS`): compose 6 seeds x 4 emotions, write the MIDI
-  files, and measure each: the mode from the whole file (melody and accompaniment), the other metrics from the
-  melody track, and the length in bars from the file's end time. Its targets answer the earlier student version's
-  flaws (mode match 55 %, scale consistency 0.80, qualified-note rate 0.09, and "16 bars" that were 4).
+- Written files judged (:func:`run`, :func:`score_midi`): compose seeds x emotions, write the MIDI files, and
+  measure each: the mode from the whole file (melody and accompaniment), the other metrics from the melody track,
+  and the length in bars from the file's end time (scripts/compare_models.py).
 - The form figures (:func:`form_features`, :func:`targets_summary`, :data:`FORM_TARGETS`): each melody written with
   the neutral rendering and read back (:func:`heard`), against real tunes measured the same way.
 - The markdown tables the README shows (:func:`format_table`, :func:`format_rows`).
@@ -19,9 +18,6 @@ import numpy as np
 from ...emotion import EMOTIONS, quadrant
 from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
 from .metrics import evaluate, notes_from_midi
-
-TARGETS = {"mode_match": 0.80, "scale_consistency": 0.90, "qualified_note_rate": 0.80, "arousal_density_ratio": 1.5}
-
 
 def score_midi(path: str | Path, emotion: str) -> dict:
     """Metrics of one written MIDI file, and whether its mode and length are what was asked for."""
@@ -61,23 +57,6 @@ def _mean(rows: list[dict], key: str) -> float:
     """Mean of a column over the rows that have it, skipping NaN (a piece with no notes); NaN if none."""
     vals = [float(r[key]) for r in rows if key in r and not (isinstance(r[key], float) and np.isnan(r[key]))]
     return float(np.mean(vals)) if vals else float("nan")
-
-
-def summary(rows: list[dict], bars: int = TUNE_BARS) -> dict:
-    """The four target figures, generation time, and whether every piece has the requested length."""
-    high = [r for r in rows if quadrant(r["emotion"]).arousal > 0]
-    low = [r for r in rows if quadrant(r["emotion"]).arousal < 0]
-    out = {
-        "pieces": len(rows),
-        "mode_match": _mean(rows, "mode_match"),
-        "scale_consistency": _mean(rows, "scale_consistency"),
-        "qualified_note_rate": _mean(rows, "qualified_note_rate"),
-        "arousal_density_ratio": _mean(high, "note_density") / _mean(low, "note_density") if high and low else float("nan"),
-        "all_bars": all(abs(r["bars"] - bars) < 1e-6 for r in rows),
-        "seconds_per_piece": _mean(rows, "seconds"),
-    }
-    out["meets_targets"] = bool(all(out[k] >= v for k, v in TARGETS.items()) and out["all_bars"])
-    return out
 
 
 def melody_rows(melodies, tempo: float | None = None) -> list[dict]:
