@@ -60,8 +60,15 @@ def cache_dir() -> Path:
 
 
 def figures_dir() -> Path:
-    """Where notebooks and scripts save figures and stored results (made by the code that writes there)."""
+    """Where the scripts store their results (JSON) and the notebooks and tests read them: figures/."""
     return ROOT / "figures"
+
+
+def plots_dir() -> Path:
+    """Where plots and example files are saved: figures/, or $EMOLIB_FIGURES if set. The test suite points it at a
+    temporary folder, so running the tests never changes the figures that ship."""
+    given = os.environ.get("EMOLIB_FIGURES", "").strip()
+    return Path(given).expanduser() if given else figures_dir()
 
 
 def ensure_dir(path: Path) -> Path:

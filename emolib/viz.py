@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ensure_dir, figures_dir
+from .config import ensure_dir, plots_dir
 from .emotion import QUADRANTS, VA_COORDINATES, quadrant, valence_arousal
 from .music.notes.roll import REGISTER, STEPS_PER_BAR
 
@@ -23,11 +23,12 @@ def _plt():
 
 
 def save_fig(fig, name: str, *, data: str | None = None, dpi: int = 110) -> None:
-    """Save a figure as figures/<name>.png, or figures/<name>_<data>.png for a figure whose content depends
-    on which optional dataset was found (data="fer2013" or "synthetic"), so that running a notebook without
-    a dataset never overwrites the figure made with it. Returns nothing: no machine path is echoed."""
+    """Save a figure as figures/<name>.png (config.plots_dir: a temporary folder under the tests), or
+    figures/<name>_<data>.png for a figure whose content depends on which optional dataset was found
+    (data="fer2013" or "synthetic"), so that running a notebook without a dataset never overwrites the figure made
+    with it. Returns nothing: no machine path is echoed."""
     name = name.removesuffix(".png") + (f"_{data}" if data else "")
-    fig.savefig(ensure_dir(figures_dir()) / f"{name}.png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(ensure_dir(plots_dir()) / f"{name}.png", dpi=dpi, bbox_inches="tight")
 
 
 UNITS = {  # y-axis labels of the music metrics, with their units

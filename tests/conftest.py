@@ -1,8 +1,12 @@
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("EMOLIB_FAST", "1")
+# Plots the tests and notebooks save go to a temporary folder, so a test run leaves figures/ as it found it.
+# EMOLIB_FIGURES=figures regenerates the shipped ones on purpose (e.g. the browser test's screenshot).
+os.environ.setdefault("EMOLIB_FIGURES", tempfile.mkdtemp(prefix="emolib-figures-"))
 
 # Seconds after which a child process is taken to hang. Never a measure of speed: no test asserts how fast
 # anything runs (timings live in scripts/benchmark_speed.py); this only keeps a broken run from hanging the

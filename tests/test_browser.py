@@ -2,7 +2,8 @@
 through the file input, Compose pressed, and what a student sees checked in the page.
 
 Needs Chromium and its driver (Debian: `apt-get install chromium chromium-driver`) and Selenium (in
-requirements.txt); skipped with that reason where they are absent. Saves figures/05_browser_demo.png.
+requirements.txt); skipped with that reason where they are absent. Saves 05_browser_demo.png in the plots folder (a
+temporary one under the suite; `EMOLIB_FIGURES=figures python -m pytest tests/test_browser.py` renews the README's).
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import HANG_GUARD
+
+from emolib.config import ensure_dir, plots_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -112,7 +116,7 @@ def test_demo_works_in_a_real_browser(lab, browser):
     run_all = _wait(browser, lambda d: [i for i in css(".lm-Menu-item") if i.text.startswith("Run All Cells")],
                     10, "no 'Run All Cells' entry in the Run menu")
     run_all[0].click()
-    _wait(browser, lambda d: css(".emolib-button"), 300, "the demo widget did not appear after running the notebook")
+    _wait(browser, lambda d: css(".emolib-button"), HANG_GUARD, "the demo widget did not appear after running the notebook")
 
     # upload a face through the widget's own file input, then press Compose
     # ipywidgets' FileUpload keeps its <input type=file> out of the page and clicks it when the button is
@@ -136,7 +140,7 @@ def test_demo_works_in_a_real_browser(lab, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
     _wait(browser, lambda d: "saved as" in css(".emolib-status")[0].text or "Sorry" in css(".emolib-status")[0].text,
-          180, "no result after pressing Compose")
+          HANG_GUARD, "no result after pressing Compose")
     status = css(".emolib-status")[0].text
     assert "saved as" in status and "face" in status, status
 
@@ -155,4 +159,4 @@ def test_demo_works_in_a_real_browser(lab, browser):
     demo = css(".emolib-demo")[0]
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", demo)
     time.sleep(0.5)
-    demo.screenshot(str(ROOT / "figures" / "05_browser_demo.png"))
+    demo.screenshot(str(ensure_dir(plots_dir()) / "05_browser_demo.png"))

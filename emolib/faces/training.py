@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.transforms.v2.functional import erase
 
 from ..config import set_seed, torch_threads
 from ..errors import DatasetNotFound
@@ -125,7 +126,7 @@ def _random_erase(x: torch.Tensor, share: float, generator: torch.Generator) -> 
         eh, ew = min(h, max(1, round(math.sqrt(area * aspect)))), min(w, max(1, round(math.sqrt(area / aspect))))
         top = int(torch.randint(0, h - eh + 1, (1,), generator=generator))
         left = int(torch.randint(0, w - ew + 1, (1,), generator=generator))
-        out[i, :, top:top + eh, left:left + ew] = 0.0  # 0 after normalisation = ImageNet's mean grey
+        out[i] = erase(out[i], top, left, eh, ew, torch.zeros(()))  # 0 after normalisation = ImageNet's mean grey
     return out
 
 
