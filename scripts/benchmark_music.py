@@ -176,6 +176,17 @@ def modal(args) -> dict:
     return {"rows": rows, "heard_minor": heard_minor, "tunes_per_side": sum(len(a) for a in halves[0])}
 
 
+def shipped() -> dict:
+    """What the figures were measured on: each shipped checkpoint's SHA-256 and the decoding compose uses with it
+    (tests/test_readme_tables.py checks them against the files that ship)."""
+    import hashlib
+
+    from emolib.music.models.registry import MODELS, checkpoint_path
+
+    return {name: {"sha256": hashlib.sha256(checkpoint_path(name).read_bytes()).hexdigest(),
+                   "decoding": spec.default_decoding()} for name, spec in MODELS.items()}
+
+
 def main() -> None:
     from emolib.config import ensure_dir, figures_dir
 
@@ -199,6 +210,8 @@ def main() -> None:
         if args.split != "test" or args.checkpoint or args.decoding or args.models:
             ap.error("--write records the shipped models' final figures, on the test split")
         name = "music_targets.json" if args.targets else "music_critic.json" if args.critic else "music_modal.json"
+        if not args.modal:
+            result["shipped"] = shipped()
         (ensure_dir(figures_dir()) / name).write_text(json.dumps(result, indent=1, default=float) + "\n")
 
 

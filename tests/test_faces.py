@@ -79,8 +79,8 @@ def test_no_face_is_a_clear_error():
     ("face_classifier", ("all", "happy_sad_angry")),  # the pipeline's seven-class model
 ])
 def test_shipped_checkpoint_on_fer2013_test_split(fer_root, name, views):
-    """A shipped classifier still scores what the README states (within a point), in every view it states. Its
-    probabilities are scored once per classifier, faces and code (emolib.faces.remembered; notebook 02 reads the same):
+    """A shipped classifier still scores what its benchmark JSON states (within a point; the README's table is that
+    JSON's, tests/test_readme_tables.py), in every view. Its probabilities are scored once per classifier, faces and code (emolib.faces.remembered; notebook 02 reads the same):
     EMOLIB_CACHE=$(mktemp -d) measures afresh."""
     import json
     from pathlib import Path
@@ -95,12 +95,10 @@ def test_shipped_checkpoint_on_fer2013_test_split(fer_root, name, views):
     test = select_classes(load_fer2013(fer_root, progress=False), clf.classes).of_split("test")
     probs, _ = probabilities_of(test, clf)
     stated = json.loads(ckpt.with_suffix(".json").read_text())["benchmark"]
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for view in views:
         keep = ("happy", "sad", "angry") if view == "happy_sad_angry" else None
         acc = scores_among(test.labels, probs, clf.classes, keep=keep)["accuracy"]
         assert acc >= stated[view]["accuracy"] - 0.01, (view, acc)
-        assert f"{100 * stated[view]['accuracy']:.1f} %" in readme, view  # the figure the README states
 
 
 def test_fer_folder_rows_and_ferplus_votes_align(tmp_path):
