@@ -291,6 +291,20 @@ def load_folk(cfg: CorpusConfig | None = None, *, split: str | None = None, labe
     return _pieces(tunes, split, labelled_only)
 
 
+def yardstick_tunes(cfg: CorpusConfig | None = None, *, bars: int = 16, progress: bool = False) -> tuple[list[Piece], str]:
+    """Real tunes no model learned from, at least `bars` long, to measure generated ones against (notebooks 03 and
+    04 use the same): the whole corpus's "val" split when the whole corpus is read or already parsed; in fast mode
+    before that, the held-out tunes ("val" and "test") of the tunes cfg reads, which are few. With a sentence that
+    says which."""
+    cfg = cfg or load(CorpusConfig)
+    whole = CorpusConfig()
+    if cfg.max_songs == whole.max_songs or is_parsed(whole.max_songs):
+        return ([m for m in load_folk(whole, split="val", progress=progress) if m.bars >= bars],
+                "the whole corpus's val split")
+    return ([m for m in load_folk(cfg, progress=progress) if folk_split(m) != "train" and m.bars >= bars],
+            "the held-out tunes (val and test) of the tunes read: few, so every figure is rough")
+
+
 def load_held_out(max_songs: int | None = None, *, progress: bool = True) -> list[Piece]:
     """The second collection (HELD_OUT_SOURCES), which no model learns from, as Pieces (labelled where the rules
     allow; unlabelled tunes are kept: the critic needs no emotion)."""

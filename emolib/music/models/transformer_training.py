@@ -90,7 +90,7 @@ _GIVEN = torch.from_numpy(np.isin(tk.KINDS, tk.GIVEN))
 
 def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Next-token cross-entropy on the tokens the model chooses at generation (notes, bar ends, the end): the
-    emotion, key, bar-index and chord tokens are written in by us, so predicting them is not its job."""
+    emotion, key, bar-position, reference and chord tokens are written in by us, so predicting them is not its job."""
     targets = targets.masked_fill(_GIVEN[targets], tk.PAD)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=tk.PAD)
 

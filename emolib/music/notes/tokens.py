@@ -41,7 +41,7 @@ GIVEN = ("EMO", "KEY", "IDX", "TOGO", "REF", "CHORD")  # token kinds we write in
 
 
 def kind(token: int) -> str:
-    """The event type of a token id: PAD, EOS, BAR, EMO, KEY, IDX, TOGO, CHORD, POS, PITCH or DUR."""
+    """The event type of a token id: PAD, EOS, BAR, EMO, KEY, IDX, TOGO, REF, CHORD, POS, PITCH or DUR."""
     return VOCAB[token].split("_")[0]
 
 
