@@ -60,12 +60,21 @@ def music_critic() -> str:
     return format_rows(stored(ROOT / "figures/music_critic.json"))
 
 
+def music_modal() -> str:
+    result = stored(ROOT / "figures/music_modal.json")
+    lines = ["| minor tunes, against real minor tunes of the training split | critic accuracy (0.5 = cannot tell) | spread |",
+             "|---|---|---|"]
+    lines += [f"| {label} | {r['accuracy']:.2f} | {r['spread']:.2f} |" for label, r in result["rows"].items()]
+    heard = ", ".join(f"{name} {share:.0%}" for name, share in result["heard_minor"].items())
+    return "\n".join(lines) + f"\n\nHeard minor at the tune's tonic: {heard} ({result['tunes_per_side']} tunes a side)."
+
+
 def speed() -> str:
     return script("benchmark_speed").table(stored(ROOT / "figures/speed.json"))
 
 
 BLOCKS = {"faces": faces, "sample_faces": sample_faces, "music_targets": music_targets, "music_critic": music_critic,
-          "speed": speed}
+          "music_modal": music_modal, "speed": speed}
 
 
 def blocks(text: str) -> dict[str, str]:

@@ -256,10 +256,16 @@ def test_transformer_cache_gives_the_same_logits_and_rebuilds_past_the_block():
 @pytest.mark.parametrize("model", list(registry.MODELS))
 def test_the_readme_music_table_is_what_the_shipped_models_write(model):
     """figures/music_targets.json (the README's table, scripts/benchmark_music.py --targets --write) is what each
-    shipped model's default output measures today: every figure that depends on the model alone."""
+    shipped model's default output measures today: every figure that depends on the model alone. 128 pieces take
+    minutes; in fast mode the JSON is checked against the shipped checkpoints' digests and decoding instead
+    (tests/test_readme_tables.py) and the default pieces against their recorded bytes (tests/test_structure.py)."""
     import json
     from pathlib import Path
 
+    from emolib import config
+
+    if config.is_fast():
+        pytest.skip("recomputes 128 pieces: run with EMOLIB_FAST=0 (in fast mode the digests are checked instead)")
     from emolib.music.eval import benchmark
     from emolib.music.compose import compose_music
 
