@@ -59,6 +59,11 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else ROOT / "data" / "cache"
 
 
+def answers_dir() -> Path:
+    """Where the listening test (emolib.widgets.Quiz) appends your answers by default: data/listening (git ignores it)."""
+    return ROOT / "data" / "listening"
+
+
 def figures_dir() -> Path:
     """Where the scripts store their results (JSON) and the notebooks and tests read them: figures/."""
     return ROOT / "figures"

@@ -414,3 +414,26 @@ def plot_curves(curves: dict[str, list[float]], *, xlabel: str = "step", x: dict
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_listening(summary: dict[str, dict], *, title: str = "Which tune did the model write?"):
+    """The listening test's accuracy per model (emolib.music.eval.listening.summarise): yours and the critic's on
+    the same pairs, with 95 % intervals, against 0.5 (a coin toss)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.6 + 1.6 * len(summary), 3.2))
+    x = np.arange(len(summary))
+    for offset, who, key, color in ((-0.18, "you", "", "tab:blue"), (0.18, "the critic", "critic_", "tab:gray")):
+        acc = [s[f"{key}accuracy"] for s in summary.values()]
+        if any(a is None for a in acc):
+            continue
+        low, high = np.array([s[f"{key}interval"] for s in summary.values()]).T
+        ax.bar(x + offset, acc, width=0.34, color=color, label=who,
+               yerr=[np.array(acc) - low, high - np.array(acc)], capsize=4)
+    ax.axhline(0.5, color="k", lw=0.8, ls="--", label="0.5: a coin toss")
+    ax.set_xticks(x, [f"{m}\n({s['rounds']} rounds)" for m, s in summary.items()])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share told apart")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

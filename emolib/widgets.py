@@ -1,4 +1,6 @@
-"""The ipywidgets demo: upload a face (or pick a sample), choose the emotion (from the face, or any of the
+"""The course's ipywidgets: the demo (Demo) and the blind listening test (Quiz).
+
+The demo: upload a face (or pick a sample), choose the emotion (from the face, or any of the
 four), the model, the opening (a real tune's, from scratch, or your MIDI file), bars and seed, press
 Compose; see the crop, every class probability, the valence-arousal point and the roll, listen, and
 download the MIDI and the WAV.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,6 +247,111 @@ class Demo:
             links.append(f'<a download="{html.escape(path.name)}" href="data:{mime};base64,{data}">'
                          f"Download {html.escape(path.name)}</a>")
         self.download.value = " &nbsp; ".join(links)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class Quiz:
+    """The blind listening test (emolib.music.eval.listening): each round two clips, A and B, one a model's and one
+    a real folk tune; choose the model's, optionally name each one's emotion, press Answer to see if you were right,
+    then Next. After the last round your accuracy is shown beside the critic's on the same pairs. Answers are
+    appended to `folder`/listening_answers.csv (default: emolib.config.answers_dir()); `critic=False` skips the
+    critic's answers (it composes 32 more pieces per model to learn from). Display it in a notebook cell (``Quiz()`` as the last line)."""
+
+    def __init__(self, rounds: int = 10, *, folder: str | Path | None = None, models: tuple[str, ...] | None = None,
+                 seed: int | None = None, emotions: bool = True, critic: bool = True):
+        import ipywidgets as w
+
+        from .config import answers_dir
+        from .music.eval import listening
+
+        self.folder = Path(folder) if folder is not None else answers_dir()
+        self.seed = int(time.time()) % 100_000 if seed is None else seed  # new pairs each time, unless given
+        self.pairs = listening.choose_pairs(rounds, models=models, seed=self.seed)
+        self.critic = listening.critic_choices(self.pairs) if critic else [""] * len(self.pairs)
+        self.index, self.rows = 0, []
+        self.title = w.HTML()
+        self.clips = [w.Audio(format="wav", autoplay=False, loop=False, controls=True) for _ in "AB"]
+        self.choice = w.ToggleButtons(options=["A", "B"], value=None, description="The model's:")
+        guesses = [("(not sure)", ""), *[(e, e) for e in EMOTIONS]]
+        self.emotions = [w.Dropdown(options=guesses, value="", description=f"{c} sounds", layout=w.Layout(width="260px"))
+                         for c in "AB"]
+        self.answer = w.Button(description="Answer", button_style="primary")
+        self.next = w.Button(description="Next round", disabled=True)
+        self.reveal = w.HTML()
+        self.output = w.Output()
+        self.answer.on_click(self.submit)
+        self.next.on_click(self.advance)
+        for name in ("title", "choice", "answer", "next", "reveal", "output"):
+            getattr(self, name).add_class(f"emolib-quiz-{name}")  # stable hooks for the browser test
+        emotion_row = [w.HBox(self.emotions)] if emotions else []
+        self.widget = w.VBox([self.title, w.HBox([w.VBox([w.Label(f"Tune {c}"), clip]) for c, clip in zip("AB", self.clips)]),
+                              *emotion_row, self.choice, w.HBox([self.answer, self.next]), self.reveal, self.output])
+        self.widget.add_class("emolib-quiz")
+        self._show_round()
+
+    def _show_round(self) -> None:
+        from .music.eval.listening import render_pair
+
+        pair = self.pairs[self.index]
+        self.title.value = (f"<b>Round {self.index + 1} of {len(self.pairs)}</b>: which tune did a model write? "
+                            "Both are 16 bars, in C, on the piano, at one tempo and loudness.")
+        for clip, data in zip(self.clips, render_pair(pair)):
+            clip.value = data
+        self.choice.value = None
+        for d in self.emotions:
+            d.value = ""
+        self.answer.disabled, self.next.disabled, self.reveal.value = False, True, ""
+
+    def submit(self, _button=None) -> dict | None:
+        """The Answer button: score the choice, save the row, show the answer."""
+        from .music.eval.listening import answer_row, save_answer
+
+        if self.choice.value is None:
+            self.reveal.value = "<b>Choose A or B first.</b>"
+            return None
+        pair = self.pairs[self.index]
+        row = answer_row(pair, self.choice.value, critic_choice=self.critic[self.index],
+                         emotion_a=self.emotions[0].value, emotion_b=self.emotions[1].value)
+        try:
+            save_answer(self.folder, row)
+            saved = f"saved to {html.escape(str(self.folder))}"
+        except (EmolibError, OSError) as exc:
+            saved = f"not saved: {html.escape(str(exc))}"
+        self.rows.append(row)
+        model_clip = "A" if pair.model_is_a else "B"
+        critic = (f" The critic said {self.critic[self.index]}." if self.critic[self.index] else "")
+        self.reveal.value = (f"<b>{'Right' if row['correct'] else 'Wrong'}</b>: {model_clip} was written by the "
+                             f"{pair.model}; {'B' if model_clip == 'A' else 'A'} is the real folk tune "
+                             f"&laquo;{html.escape(pair.tune)}&raquo; ({pair.emotion}).{critic} ({saved})")
+        self.answer.disabled = True
+        self.next.disabled = False
+        self.next.description = "Next round" if self.index + 1 < len(self.pairs) else "See the results"
+        return row
+
+    def advance(self, _button=None) -> None:
+        """The Next button: the next round, or the results after the last."""
+        from IPython.display import display
+
+        from .music.eval.listening import explain, summarise
+        from .viz import _plt, plot_listening
+
+        self.index += 1
+        if self.index < len(self.pairs):
+            self._show_round()
+            return
+        self.next.disabled = True
+        rows = [{**r, "critic_correct": r["critic_correct"] if r["critic_correct"] != "" else None} for r in self.rows]
+        summary = summarise(rows)
+        self.reveal.value = "<pre>" + html.escape(explain(summary)) + "</pre>"
+        with self.output:
+            fig = plot_listening(summary)
+            display(fig)
+            _plt().close(fig)
+        self.summary = summary
 
     def _ipython_display_(self):
         from IPython.display import display

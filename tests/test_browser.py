@@ -1,5 +1,6 @@
 """The demo in a real browser: JupyterLab headless, notebook 05 opened and run in Chromium, a face uploaded
-through the file input, Compose pressed, and what a student sees checked in the page.
+through the file input, Compose pressed, and what a student sees checked in the page; and one round of the
+listening quiz played there.
 
 Needs Chromium and its driver (Debian: `apt-get install chromium chromium-driver`) and Selenium (in
 requirements.txt); skipped with that reason where they are absent. Saves 05_browser_demo.png in the plots folder (a
@@ -41,10 +42,18 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    """A JupyterLab server on a free port, serving a copy of notebook 05 (the tracked file is never autosaved)."""
+    """A JupyterLab server on a free port, serving a copy of notebook 05 (the tracked file is never autosaved) and a
+    one-cell notebook with the listening quiz; yields the address of a notebook by its name."""
     work = tmp_path / "lab"
     work.mkdir()
     shutil.copy(ROOT / "notebooks" / "05_pipeline_demo.ipynb", work / "demo.ipynb")
+    quiz = ('from emolib.widgets import Quiz\n'
+            'Quiz(1, folder="answers", models=("gan",), seed=0, critic=False)')
+    (work / "quiz.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                                                            "outputs": [], "source": quiz}],
+                                                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                             "language": "python"}},
+                                                 "nbformat": 4, "nbformat_minor": 5}))
     port, token = _free_port(), "emolib-browser-test"
     env = dict(os.environ, EMOLIB_FAST="1", JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "ws"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"))
@@ -67,7 +76,7 @@ def lab(tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("JupyterLab did not start within 60 s: " + (tmp_path / "lab.log").read_text()[-2000:])
-        yield f"{url}/lab/tree/demo.ipynb?token={token}"
+        yield lambda name: f"{url}/lab/tree/{name}?token={token}"
     finally:
         server.terminate()
         try:
@@ -100,22 +109,54 @@ def _wait(driver, what, seconds, message):
     return WebDriverWait(driver, seconds, poll_frequency=0.5).until(lambda d: what(d), message)
 
 
-def test_demo_works_in_a_real_browser(lab, browser):
+def _finder(browser):
+    """css(selector): the page's elements that match."""
     from selenium.webdriver.common.by import By
 
-    def css(selector):
-        return browser.find_elements(By.CSS_SELECTOR, selector)
+    return lambda selector: browser.find_elements(By.CSS_SELECTOR, selector)
 
-    browser.get(lab)
+
+def _open_and_run_all(browser, url: str) -> None:
+    """Open a notebook in JupyterLab and run it through Run > Run All Cells, the menu a student would use."""
+    css = _finder(browser)
+
+    browser.get(url)
     _wait(browser, lambda d: css(".jp-Notebook .jp-Cell"), 90, "the notebook did not open in JupyterLab")
     _wait(browser, lambda d: css(".jp-Notebook-ExecutionIndicator[data-status='idle']")
           or css(".jp-Toolbar-kernelStatus"), 90, "the kernel did not start")
-    # Run > Run All Cells, through the menu a student would use
     _wait(browser, lambda d: [m for m in css(".lm-MenuBar-item") if m.text.strip() == "Run"], 30, "no Run menu")
     [m for m in css(".lm-MenuBar-item") if m.text.strip() == "Run"][0].click()
     run_all = _wait(browser, lambda d: [i for i in css(".lm-Menu-item") if i.text.startswith("Run All Cells")],
                     10, "no 'Run All Cells' entry in the Run menu")
     run_all[0].click()
+
+
+def test_a_listening_round_in_a_real_browser(lab, browser, tmp_path):
+    """The quiz in Chromium: two audio players with sources, a choice, the answer revealed and saved."""
+    css = _finder(browser)
+
+    _open_and_run_all(browser, lab("quiz.ipynb"))
+    _wait(browser, lambda d: css(".emolib-quiz-answer"), HANG_GUARD, "the quiz did not appear after running the notebook")
+    players = _wait(browser, lambda d: [a for a in css(".emolib-quiz audio") if a.get_attribute("src")], 60,
+                    "no audio players with a source")
+    assert len(players) == 2
+    assert "Round 1 of 1" in css(".emolib-quiz-title")[0].text
+    assert not any(word in css(".emolib-quiz")[0].text for word in ("gan", "real folk tune"))  # nothing told yet
+    [b for b in css(".emolib-quiz-choice button") if b.text.strip() == "A"][0].click()
+    time.sleep(1.0)  # let the kernel see the choice
+    css(".emolib-quiz-answer")[0].click()
+    _wait(browser, lambda d: "was written by the gan" in css(".emolib-quiz-reveal")[0].text, HANG_GUARD,
+          "no answer revealed after choosing A and pressing Answer")
+    reveal = css(".emolib-quiz-reveal")[0].text
+    assert reveal.startswith(("Right", "Wrong")) and "saved to answers" in reveal, reveal
+    answers = (tmp_path / "lab" / "answers" / "listening_answers.csv").read_text().splitlines()
+    assert len(answers) == 2 and answers[1].split(",")[7] == "A"  # the header and the round, choice A
+
+
+def test_demo_works_in_a_real_browser(lab, browser):
+    css = _finder(browser)
+
+    _open_and_run_all(browser, lab("demo.ipynb"))
     _wait(browser, lambda d: css(".emolib-button"), HANG_GUARD, "the demo widget did not appear after running the notebook")
 
     # upload a face through the widget's own file input, then press Compose
@@ -146,7 +187,7 @@ def test_demo_works_in_a_real_browser(lab, browser):
 
     rows = css(".emolib-probabilities table tr")
     assert len(rows) == 1 + 7, f"expected a header and the 7 class probabilities, got {len(rows)} rows"
-    probs = [float(r.find_elements(By.TAG_NAME, "td")[1].text) for r in rows[1:]]
+    probs = [float(r.find_elements("tag name", "td")[1].text) for r in rows[1:]]
     assert abs(sum(probs) - 1) < 0.01 and "valence" in css(".emolib-probabilities")[0].text
     images = _wait(browser, lambda d: css(".emolib-output img"), 30, "no figure (crop, probabilities, roll)")
     assert images[0].size["width"] > 300

@@ -175,13 +175,20 @@ def synthesize(pm, sample_rate: int = SAMPLE_RATE, *, separate_process: bool = F
     return (audio / peak * 0.9 if peak > 0 else audio), sample_rate
 
 
-def write_wav(path: str | Path, waveform: np.ndarray, sample_rate: int) -> Path:
-    """16-bit PCM WAV (no extra dependency)."""
-    path = Path(path)
+def wav_bytes(waveform: np.ndarray, sample_rate: int) -> bytes:
+    """A mono waveform in [-1, 1] as a 16-bit PCM WAV file's bytes (no extra dependency)."""
     pcm = (np.clip(waveform, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as f:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)
         f.setframerate(sample_rate)
         f.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def write_wav(path: str | Path, waveform: np.ndarray, sample_rate: int) -> Path:
+    """16-bit PCM WAV."""
+    path = Path(path)
+    path.write_bytes(wav_bytes(waveform, sample_rate))
     return path
