@@ -150,7 +150,7 @@ def main() -> None:
         print(f"  {row['name']:<11} {row['source']:<9} read as {row['predicted']:<8} ({row['p_predicted']:.2f}){mark}")
     result["samples"] = samples
     print(f"inference: {batched_ms:.2f} ms per face batched, {single_ms:.1f} ms one face at a time (2 CPU threads)")
-    print("\nfor the README (tests/test_readme_numbers.py checks it is there):\n" + readme_table(result) + "\n\n"
+    print("\nfor the README (scripts/readme_tables.py --write puts it there):\n" + readme_table(result) + "\n\n"
           + samples_line(samples))
     if args.write:  # keep what training recorded (history, provenance), update the measured figures
         path = Path(args.checkpoint or checkpoints_dir() / DEFAULT_CHECKPOINT).with_suffix(".json")

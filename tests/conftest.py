@@ -1,5 +1,7 @@
+import importlib.util
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,14 @@ os.environ.setdefault("EMOLIB_FIGURES", tempfile.mkdtemp(prefix="emolib-figures-
 # anything runs (timings live in scripts/benchmark_speed.py); this only keeps a broken run from hanging the
 # suite, so it is generous enough for a busy classroom machine.
 HANG_GUARD = 600
+
+
+def script(name: str):
+    """A script of scripts/ imported as a module (tests call its functions as the script would)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

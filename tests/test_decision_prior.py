@@ -110,7 +110,7 @@ def test_the_grid_scores_the_same_faces_with_each_b():
 
 
 def test_storing_a_setting_says_whether_the_checkpoint_changed_and_leaves_it_untouched_when_not(tmp_path):
-    from test_readme_numbers import _script as script
+    from conftest import script
 
     vc = script("validate_classifier")
     path = _checkpoint(tmp_path / "c.pt")

@@ -112,7 +112,7 @@ def _row(name: str, networks: int, one: float, mirrored: float) -> dict:
 
 
 def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
-    from test_readme_numbers import _script
+    from conftest import script as _script
 
     v = _script("validate_classifier")
     single, pair, trio = _row("a.pt", 1, 0.66, 0.67), _row("ab.pt", 2, 0.68, 0.66), _row("abc.pt", 3, 0.68, 0.70)
@@ -143,8 +143,13 @@ def test_the_validation_rule_only_counts_views_within_the_per_face_budget():
     assert "| aug.pt (fer2013, blur 0.3, erase 0.3, epoch 6 of 7) | one view | 0.680 |" in v.table([line, augmented])
 
 
+def _whole(calls: list[int], faces: int = 5) -> int:
+    """How many of the recorded scoring calls scored all the faces (a cache read's spot check scores a few)."""
+    return sum(n == faces for n in calls)
+
+
 def test_validation_probabilities_are_cached_by_network_and_faces(tmp_path, monkeypatch):
-    from test_readme_numbers import _script
+    from conftest import script as _script
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
     v = _script("validate_classifier")
@@ -153,26 +158,26 @@ def test_validation_probabilities_are_cached_by_network_and_faces(tmp_path, monk
     plain, mirror = v.probabilities(clf, faces, "faces1")
     assert np.allclose(plain, predict_proba(clf.model, faces, 48)) and np.allclose((plain + mirror) / 2,
                                                                                    predict_proba(clf.model, faces, 48, flip=True), atol=1e-5)
-    scored = []
-    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
+    scored = []  # faces per call: a cache read scores only a few faces afresh to check them (remembered's spot check)
+    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(len(a[1])) or predict_proba(*a, **k))
     again = v.probabilities(clf, faces, "faces1")
-    assert not scored and np.array_equal(again[0], plain)  # read from the cache
+    assert not _whole(scored) and scored and np.array_equal(again[0], plain)  # read from the cache, spot-checked
     v.probabilities(clf, faces, "faces2")  # other validation faces: scored
-    assert len(scored) == 2
+    assert _whole(scored) == 2
     (cache,) = [p for p in (tmp_path / "cache" / "validation").iterdir() if "faces1" in p.name]
     cache.write_bytes(cache.read_bytes()[:100])  # a file cut short (a full disk, a killed run)
-    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and len(scored) == 4
+    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and _whole(scored) == 4
     np.savez(cache, plain=np.full_like(plain, np.nan), mirror=mirror)  # damaged numbers: scored again
-    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and len(scored) == 6
+    assert np.allclose(v.probabilities(clf, faces, "faces1")[0], plain) and _whole(scored) == 6
     monkeypatch.setattr("emolib.faces.remembered.CODE", "changed")  # other code: scored again
     v.probabilities(clf, faces, "faces1")
-    assert len(scored) == 8
+    assert _whole(scored) == 8
 
 
 def test_an_ensembles_validation_probabilities_reuse_its_networks_scored_alone(tmp_path, monkeypatch):
     """Each network is cached by itself (weights, architecture, input size): an ensemble of networks already scored
     alone scores nothing new, and reads exactly what its Ensemble module computes."""
-    from test_readme_numbers import _script
+    from conftest import script as _script
 
     monkeypatch.setenv("EMOLIB_CACHE", str(tmp_path / "cache"))
     v = _script("validate_classifier")
@@ -183,17 +188,17 @@ def test_an_ensembles_validation_probabilities_reuse_its_networks_scored_alone(t
     for name in ("a.pt", "b.pt"):
         v.probabilities(load_classifier(tmp_path / name), faces, "faces1")
     scored = []
-    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(1) or predict_proba(*a, **k))
+    monkeypatch.setattr(v, "predict_proba", lambda *a, **k: scored.append(len(a[1])) or predict_proba(*a, **k))
     ab = load_classifier(tmp_path / "ab.pt")
     plain, mirror = v.probabilities(ab, faces, "faces1")
-    assert not scored  # both networks were in the cache
+    assert not _whole(scored)  # both networks were in the cache (only spot-checked)
     assert np.array_equal(plain, predict_proba(ab.model, faces, 48))  # bit for bit, as the ensemble reads them
     assert np.allclose((plain + mirror) / 2, predict_proba(ab.model, faces, 48, flip=True), atol=1e-6)
     assert len(list((tmp_path / "cache" / "validation").iterdir())) == 2  # one file per network, none per ensemble
     from dataclasses import replace
 
     v.probabilities(replace(ab, image_size=64), faces, "faces1")  # the same weights reading larger faces: scored
-    assert len(scored) == 4
+    assert _whole(scored) == 4
 
 
 def test_probabilities_of_a_split_are_computed_once_per_classifier_and_faces(tmp_path, monkeypatch):
@@ -212,9 +217,9 @@ def test_probabilities_of_a_split_are_computed_once_per_classifier_and_faces(tmp
     probs, fresh = probabilities_of(data, clf)
     assert fresh and np.allclose(probs, clf.predict_proba(images))
     calls = []
-    monkeypatch.setattr(fc, "predict_proba", lambda *a, **k: calls.append(1) or predict_proba(*a, **k))
+    monkeypatch.setattr(fc, "predict_proba", lambda *a, **k: calls.append(len(a[1])) or predict_proba(*a, **k))
     again, fresh = probabilities_of(data, clf)
-    assert not fresh and not calls and np.array_equal(again, probs)
+    assert not fresh and not _whole(calls) and np.array_equal(again, probs)
     moved, fresh = probabilities_of(data, replace(clf, decision_prior={"angry": 0.5}))
     assert fresh and moved[:, 0].mean() > probs[:, 0].mean()  # the prior counts
     assert probabilities_of(data, replace(clf, flip_tta=True))[1]  # so does the view
@@ -290,7 +295,7 @@ def test_networks_kept_beside_the_ensemble_read_as_the_ensemble_and_are_checked(
     moved = tmp_path / "moved"
     moved.mkdir()
     shutil.copy(tmp_path / "ab.pt", moved / "ab.pt")
-    with pytest.raises(EmolibError, match="ab/a.pt cannot be read") as err:  # the folder left behind
+    with pytest.raises(EmolibError, match="ab/a.pt cannot be used .*no such file") as err:  # the folder left behind
         load_classifier(moved / "ab.pt")
     assert "\n" not in str(err.value)
     shutil.copytree(tmp_path / "ab", moved / "ab")

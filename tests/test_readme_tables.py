@@ -1,23 +1,16 @@
 """The README's figures are data: each generated block is what its JSON renders to (scripts/readme_tables.py), and
 each JSON was measured on what ships. No README sentence is checked; rewording the prose never fails a test."""
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _tables():
-    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "scripts" / "readme_tables.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TABLES = _tables()
+TABLES = script("readme_tables")
 
 
 @pytest.mark.parametrize("name", list(TABLES.BLOCKS))
