@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from .music.compose import MAX_BARS, MAX_SEED, POST_STEPS
-    from .music.models.registry import MODELS
+    from .music.models.registry import DEFAULT, MODELS
     from .music.render.midi import RENDERINGS
 
     p = _Parser(prog="python -m emolib", description="From a face to a melody.")
@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--center-crop", action="store_true", help="use the photo's centre when no face is found")
     c.add_argument("--seed", type=int, default=0, help=f"0..{MAX_SEED}; the same seed gives the same music")
     c.add_argument("--bars", type=int, default=16, help=f"1..{MAX_BARS} (default 16)")
-    c.add_argument("--model", default="gan", choices=list(MODELS), type=str.lower,
-                   help="; ".join(f"{s.name}: {s.summary}" for s in MODELS.values()))
+    c.add_argument("--model", default=DEFAULT, choices=list(MODELS), type=str.lower,
+                   help=f"default {DEFAULT}; " + "; ".join(f"{s.name}: {s.summary}" for s in MODELS.values()))
     c.add_argument("--opening", default="scratch", metavar="{scratch,bank,FILE.mid}",
                    help="how the piece starts: 'scratch' (default: the model writes every bar), 'bank' (4 bars of a "
                         "real tune from the opening bank, continued by the model), or your own MIDI file (its first 4 bars)")

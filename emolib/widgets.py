@@ -22,6 +22,7 @@ from .emotion import EMOTIONS, quadrant
 from .errors import BadMidi, EmolibError, NoFace, brief
 from .files.writing import free_path, write_files
 from .music.compose import Composition
+from .music.models.registry import DEFAULT as DEFAULT_MODEL
 from .pipeline import SAMPLE_FACE, compose
 
 MAX_UPLOAD_BYTES = 20_000_000  # a phone photo is 2-8 MB; larger uploads are refused, not decoded
@@ -54,7 +55,7 @@ class DemoResult:
 
 def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16, seed: int = 0,
              center_fallback: bool = False, out_dir: str | Path = ".", emotion: str | None = None,
-             model: str = "gan", opening: str | bytes = "scratch") -> DemoResult:
+             model: str = DEFAULT_MODEL, opening: str | bytes = "scratch") -> DemoResult:
     """Compose for an uploaded photo's bytes (or a bundled sample) and save the MIDI; never raises for bad input.
 
     emotion: None (the face decides) or a music emotion that overrides the face's.
@@ -155,7 +156,7 @@ class Demo:
         self.seed = w.BoundedIntText(value=0, min=0, max=10_000, description="Seed")
         self.fallback = w.Checkbox(value=False, description="centre crop if no face is found")
         self.emotion = w.Dropdown(options=[FROM_FACE, *EMOTIONS], value=FROM_FACE, description="Emotion")
-        self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value="gan")
+        self.model = w.ToggleButtons(options=[("GAN", "gan"), ("transformer", "transformer")], value=DEFAULT_MODEL)
         model_label = w.Label("Model", layout=w.Layout(width="50px"))  # beside its toggle, not above it
         self.opening = w.Dropdown(options=list(OPENINGS.items()), value="scratch", description="Opening",
                                   layout=w.Layout(width="420px"))

@@ -51,13 +51,24 @@ def sample_faces() -> str:
 def music_targets() -> str:
     from emolib.music.eval.benchmark import format_table
 
-    return format_table(stored(ROOT / "figures/music_targets.json")["columns"])
+    result = stored(ROOT / "figures/music_targets.json")
+    lines = [format_table(result["columns"]), ""]
+    for source, met in result["meets"].items():
+        missed = [k.replace("_", " ") for k, ok in met.items() if not ok]
+        lines.append(f"- **{source}**: meets {len(met) - len(missed)} of {len(met)} targets"
+                     + (f"; misses {', '.join(missed)}" if missed else ""))
+    return "\n".join(lines)
 
 
 def music_critic() -> str:
     from emolib.music.eval.benchmark import format_rows
 
-    return format_rows(stored(ROOT / "figures/music_critic.json"))
+    result = stored(ROOT / "figures/music_critic.json")
+    verdicts = [f"{label.removesuffix(' vs real')} {r['accuracy']:.2f} "
+                f"({'met' if r['accuracy'] <= result['target'] else 'missed'})"
+                for label, r in result["rows"].items() if label.endswith(", default vs real")]
+    return format_rows(result) + f"\n\nTarget: at most {result['target']:.2f} for each model's default output: " + \
+        "; ".join(verdicts) + "."
 
 
 def music_modal() -> str:

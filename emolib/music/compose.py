@@ -144,7 +144,7 @@ class Composition:
                 f"{self.rendering} rendering")
 
 
-def compose_music(emotion: str | Quadrant, *, model: str = "gan", bars: int = TUNE_BARS, seed: int | None = 0,
+def compose_music(emotion: str | Quadrant, *, model: str = registry.DEFAULT, bars: int = TUNE_BARS, seed: int | None = 0,
                   opening="scratch", checkpoint=None, decoding: dict | None = None, raw: bool = False, post=(),
                   form: bool = True, rendering: str = "expressive") -> Composition:
     """A melody with harmony for an emotion, step by step (see the module docstring). By default every note is the
