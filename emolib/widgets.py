@@ -71,7 +71,7 @@ def run_demo(upload: bytes | None, *, sample: str | None = None, bars: int = 16,
                               f"{MAX_UPLOAD_BYTES // 1_000_000} MB")
         if upload is not None and len(upload) == 0:
             raise EmolibError("the uploaded file is empty")
-        if sample is not None and sample not in SAMPLES:
+        if upload is None and sample is not None and sample not in SAMPLES:  # an upload needs no sample name
             raise EmolibError(f"no sample face named {brief(sample)}", "choose one of the demo's face list")
         source = upload if upload is not None else SAMPLES.get(sample or "", SAMPLE_FACE)
         image = load_image(source)

@@ -264,7 +264,7 @@ def test_classify_yields_results_before_the_input_ends(tmp_path):
     ({"emotion": "sad", "decoding": {"leap_penalty": -1}}, "leap_penalty must be a number from 0"),
     ({"emotion": "sad", "decoding": {"leap_penalty": "high"}}, "leap_penalty must be a number from 0"),
     ({"emotion": "sad", "model": "transformer", "decoding": {"leap_penalty": 11}}, "leap_penalty must be a number from 0"),
-    ({"emotion": "sad", "decoding": {"temperature": 0}}, "temperature must be a number above 0"),
+    ({"emotion": "sad", "decoding": {"temperature": 0}}, "temperature must be a number from 0.01"),
     ({"emotion": "grumpy"}, "unknown emotion"),
 ])
 def test_compose_refuses(kwargs, expected):

@@ -66,12 +66,12 @@ def test_an_input_is_never_overwritten(capsys, tmp_path):
     photo.write_bytes(SAMPLE.read_bytes())
     for out in (photo, tmp_path / "." / "me.jpg"):
         code, _, err = run(capsys, "compose", "--image", photo, "--out", out, "--force")
-        one_line_error(code, err, "is one of the inputs")
+        one_line_error(code, err, "emolib will not write over it")
     opening = tmp_path / "tune.mid"
     opening.write_bytes(_midi([(60 + i, i * 0.5, i * 0.5 + 0.4) for i in range(8)]))
     code, _, err = run(capsys, "compose", "--emotion", "sad", "--opening", opening, "--out", tmp_path / "x.mid",
                        "--wav", opening, "--force")
-    one_line_error(code, err, "is one of the inputs")
+    one_line_error(code, err, "emolib will not write over it")
     assert photo.read_bytes() == SAMPLE.read_bytes() and opening.read_bytes()[:4] == b"MThd"
 
 
