@@ -151,8 +151,8 @@ def test_tokens_round_trip_random_melodies():
         roll = notes_to_roll(notes, 128)
         ids = tk.roll_to_tokens(roll, [Chord(2, True)], 3, (2, "minor"))
         assert np.array_equal(tk.tokens_to_roll(ids, 8), roll)
-    assert ids[:6] == [tk.emotion_token(3), tk.key_token(2, "minor"), tk.BAR, tk.index_token(0), tk.TOGO0 + 7,
-                       tk.chord_token(Chord(2, True))]  # emotion, key, then bar 1 of 8: seven bars to go
+    assert ids[:7] == [tk.emotion_token(3), tk.key_token(2, "minor"), tk.BAR, tk.index_token(0), tk.TOGO0 + 7,
+                       tk.NO_REF, tk.chord_token(Chord(2, True))]  # emotion, key, bar 1 of 8: seven to go, no earlier bar
     long = tk.roll_to_tokens(roll, [Chord(2, True)], 3, (2, "minor"), total_bars=40)
     assert long[4] == tk.TOGO0 + 15  # far from the end: 15 or more
 
