@@ -7,7 +7,9 @@ goes, so that a run interrupted (a closed laptop, a session's end) goes on from 
 """
 from __future__ import annotations
 
+import hashlib
 import math
+from dataclasses import asdict
 from pathlib import Path
 
 from .errors import EmolibError, short
@@ -52,6 +54,15 @@ class History:
     def as_dict(self) -> dict:
         """Every series and figure, as a checkpoint or a JSON report keeps them."""
         return {name: list(v) if isinstance(v, list) else v for name, v in self._values.items()}
+
+
+def run_key(cfg, parts) -> dict:
+    """What a saved state must share with a run to be resumed: its settings (a dataclass) and a digest of its data,
+    given as byte strings."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return {"config": asdict(cfg), "data": digest.hexdigest()}
 
 
 class Resume:

@@ -4,7 +4,6 @@ the official test split and saved with its report. The command line's train-clas
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import time
@@ -19,7 +18,7 @@ from torchvision.transforms.v2.functional import erase
 
 from ..config import set_seed, torch_threads
 from ..errors import DatasetNotFound
-from ..runs import History, Resume, warmup_cosine
+from ..runs import History, Resume, run_key, warmup_cosine
 from .classifier import FaceClassifier
 from .data.datasets import FaceData, balanced_cap, select_classes, stratified_cap, train_val_split
 from .data.ferplus import ferplus_relabel, soft_targets
@@ -149,14 +148,6 @@ def train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.
                       resume_file=None if resume_file is None else Path(resume_file))
 
 
-def _run_key(cfg: FaceConfig, train_y: np.ndarray, val_y: np.ndarray, train_targets: np.ndarray | None) -> dict:
-    """What a saved epoch must share with this run to be resumed: the settings and (a digest of) the data."""
-    digest = hashlib.sha256(np.ascontiguousarray(train_y).tobytes() + np.ascontiguousarray(val_y).tobytes())
-    if train_targets is not None:
-        digest.update(np.ascontiguousarray(train_targets, dtype=np.float32).tobytes())
-    return {"config": asdict(cfg), "data": digest.hexdigest()}
-
-
 def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
            cfg: FaceConfig, *, progress: bool, train_targets: np.ndarray | None,
            resume_file: Path | None = None) -> tuple[nn.Module, History]:
@@ -173,7 +164,10 @@ def _train(model: nn.Module, train_x: np.ndarray, train_y: np.ndarray, val_x: np
     hist = History("train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "val_acc_no_flip", "lr",
                    images_per_second=0.0, best_epoch=0)
     best_state, best_f1, step, seen, busy, first = None, -1.0, 0, 0, 0.0, 0
-    resume = Resume(resume_file, _run_key(cfg, train_y, val_y, train_targets)) if resume_file is not None else None
+    parts = [np.ascontiguousarray(train_y).tobytes(), np.ascontiguousarray(val_y).tobytes()]  # the run's data
+    if train_targets is not None:
+        parts.append(np.ascontiguousarray(train_targets, dtype=np.float32).tobytes())
+    resume = Resume(resume_file, run_key(cfg, parts)) if resume_file is not None else None
     saved = resume.load() if resume is not None else None
     if saved is not None:  # go on from the last finished epoch, with its weights, optimiser and random streams
         model.load_state_dict(saved["model"])

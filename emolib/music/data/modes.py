@@ -75,6 +75,11 @@ def minor_versions(pieces: list[Piece], per_tune: int = PER_MINOR_TUNE) -> list[
     return out
 
 
+def learning_weight(piece: Piece, modal_weight: float) -> float:
+    """How much a tune counts when a model's batches are drawn: modal_weight for a tune moved into minor, else 1."""
+    return modal_weight if piece.source.startswith(MODAL) else 1.0
+
+
 def with_minor_versions(pieces: list[Piece]) -> list[Piece]:
     """The pieces and, after them, their minor versions (what both models learn from)."""
     return pieces + minor_versions(pieces)

@@ -13,17 +13,23 @@ import numpy as np
 from ..notes.roll import STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 
 
-def two_sample_accuracy(a: np.ndarray, b: np.ndarray, *, folds: int = 5, seed: int = 0) -> float:
-    """Cross-validated accuracy of a logistic regression telling feature rows a from rows b (same number of each)."""
+def classifier():
+    """The critic's classifier, untrained: features standardised, then a logistic regression."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+
+
+def two_sample_accuracy(a: np.ndarray, b: np.ndarray, *, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated accuracy of a logistic regression telling feature rows a from rows b (same number of each)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     n = min(len(a), len(b))
     x = np.concatenate([a[:n], b[:n]])
     y = np.r_[np.zeros(n), np.ones(n)]
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    clf = classifier()
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(clf, x, y, cv=cv, scoring="accuracy").mean())
 

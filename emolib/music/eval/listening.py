@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import BadInput, brief
 from ..notes.piece import Piece, in_c
-from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
+from ..notes.roll import TUNE_BARS, pad_to_bars
 
 CLIP_SECONDS = TUNE_BARS * 4 * 60 / 100 + 1.5  # 16 bars of 4 beats at tempo 100 (the neutral rendering), then a tail
 CLIP_RMS = 0.1  # every clip is scaled to this loudness (root mean square of the waveform)
@@ -55,10 +55,7 @@ class Pair:
 
 
 def _in_c_16(piece: Piece) -> np.ndarray:
-    roll = in_c(piece).roll[:TUNE_BARS * STEPS_PER_BAR]
-    out = np.zeros((TUNE_BARS * STEPS_PER_BAR, roll.shape[1]), roll.dtype)
-    out[:len(roll)] = roll
-    return out
+    return pad_to_bars(in_c(piece).roll, TUNE_BARS)
 
 
 def real_tunes(split: str = "test") -> list[Piece]:
@@ -131,12 +128,9 @@ def critic_choices(pairs: list[Pair], *, per_emotion: int = 8, real: list[Piece]
     """The critic's answer for each pair ("A" or "B"): per model, a logistic regression on the critic's features,
     trained on real tunes of the training split against the model's default pieces at seeds the quiz never uses
     (10,000 and up), picks the clip it finds more likely generated."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from ..compose import compose_music
     from .benchmark import heard
+    from .critic import classifier
     from .features import matrix
 
     real = real_tunes("train") if real is None else real
@@ -148,7 +142,7 @@ def critic_choices(pairs: list[Pair], *, per_emotion: int = 8, real: list[Piece]
         x_made = matrix([heard(_in_c_16(p)) for p in made])
         n = min(len(x_real), len(x_made))
         rows = np.random.default_rng(0).choice(len(x_real), n, replace=False)
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+        clf = classifier()
         clf.fit(np.concatenate([x_real[rows], x_made[:n]]), np.r_[np.zeros(n), np.ones(n)])
         for p in pairs:
             if p.model == model:

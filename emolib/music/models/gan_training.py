@@ -12,7 +12,6 @@ output after the same argmax used at generation, with straight-through gradients
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,8 +21,8 @@ import torch
 import torch.nn.functional as F
 
 from ...emotion import EMOTIONS
-from ...runs import History, Resume
-from ..data.modes import MODAL, with_minor_versions
+from ...runs import History, Resume, run_key
+from ..data.modes import learning_weight, with_minor_versions
 from ..notes.melodic import reference_bars
 from ..notes.piece import Piece, in_c
 from ..notes.roll import STEPS_PER_BAR
@@ -91,7 +90,7 @@ def bar_pairs(pieces: list[Piece], max_bars: int = 32, *, modal_weight: float = 
             ref.append(bars[j] if j is not None else silent)
             ys.append(condition(m.quadrant.name, m.mode, m.chord_at(b), b, m.bars, j is not None))
             qs.append(m.quadrant.number - 1)
-            ws.append(modal_weight if m.source.startswith(MODAL) else 1.0)
+            ws.append(learning_weight(m, modal_weight))
     if not cur:
         raise ValueError("no labelled pieces to train on")
     return BarPairs(np.stack(cur), np.stack(prev), np.stack(ref), np.stack(ys), np.array(qs), np.array(ws))
@@ -203,7 +202,8 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     hist, first = net.history, 0
-    resume = Resume(resume_file, _run_key(cfg, data)) if resume_file is not None else None
+    resume = Resume(resume_file, run_key(cfg, (np.ascontiguousarray(a).tobytes() for a in (
+        data.cur, data.prev, data.ref, data.y, data.weight)))) if resume_file is not None else None
     saved = resume.load() if resume is not None else None
     if saved is not None:  # go on from the last save, with its weights, optimisers and random streams
         G.load_state_dict(saved["generator"])
@@ -280,14 +280,6 @@ def train(net: MidiNet, data: BarPairs, *, progress: bool = True, log_every: int
     G.eval()
     D.eval()
     return net
-
-
-def _run_key(cfg: GANConfig, data: BarPairs) -> dict:
-    """What a saved state must share with this run to be resumed: the settings and (a digest of) the bars."""
-    digest = hashlib.sha256()
-    for a in (data.cur, data.prev, data.ref, data.y, data.weight):
-        digest.update(np.ascontiguousarray(a).tobytes())
-    return {"config": asdict(cfg), "data": digest.hexdigest()}
 
 
 def save(model: GANModel | MidiNet, path: str | Path, *, provenance: str = "", metrics: dict | None = None) -> Path:

@@ -4,7 +4,6 @@ tunes of similar length drawn quadrant-balanced, the loss on the tokens it choos
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,10 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...runs import History, Resume, warmup_cosine
+from ...runs import History, Resume, run_key, warmup_cosine
 from ..notes import tokens as tk
 from ..notes.chords import ALL_CHORDS, Chord
-from ..data.modes import MODAL, with_minor_versions
+from ..data.modes import learning_weight, with_minor_versions
 from ..notes.piece import Piece, in_c
 from ..notes.roll import STEPS_PER_BAR, TUNE_BARS
 from .transformer import EmotionTransformer, TransformerConfig, TransformerModel
@@ -40,7 +39,7 @@ def tokenize(melodies: list[Piece], *, modal_weight: float = 1.0) -> list[Tune]:
         bars = min(m.bars, TUNE_BARS)
         ids = tk.roll_to_tokens(m.roll[:bars * STEPS_PER_BAR], chords, m.quadrant.number, (m.tonic, m.mode), m.bars)
         out.append(Tune(np.array(ids + ([tk.EOS] if m.bars <= TUNE_BARS else []), dtype=np.int64),
-                        modal_weight if m.source.startswith(MODAL) else 1.0))
+                        learning_weight(m, modal_weight)))
     if not out:
         raise ValueError("no labelled melodies to train on")
     return out
@@ -125,7 +124,8 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     model = EmotionTransformer(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     hist, first, best = History("loss", "val_loss", best_step=0, seconds=0.0), 0, None
-    resume = Resume(resume_file, _run_key(cfg, tunes, val_tunes)) if resume_file is not None else None
+    resume = Resume(resume_file, run_key(cfg, (t.tokens.tobytes() + np.float64(t.weight).tobytes()
+                                                  for t in tunes + (val_tunes or [])))) if resume_file is not None else None
     saved = resume.load() if resume is not None else None
     if saved is not None:  # go on from the last save, with its weights, optimiser and random streams
         model.load_state_dict(saved["model"])
@@ -165,14 +165,6 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     if best is not None:
         model.load_state_dict(best)
     return model.eval(), hist
-
-
-def _run_key(cfg: TransformerConfig, tunes: list[Tune], val_tunes: list[Tune] | None) -> dict:
-    """What a saved state must share with this run to be resumed: the settings and (a digest of) the tunes."""
-    digest = hashlib.sha256()
-    for t in tunes + (val_tunes or []):
-        digest.update(t.tokens.tobytes() + np.float64(t.weight).tobytes())
-    return {"config": asdict(cfg), "data": digest.hexdigest()}
 
 
 @torch.no_grad()
