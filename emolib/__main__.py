@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--cadence-tries", type=int, metavar="1..64",
                    help="re-rank the model's own versions of bar 8 and the last bar: up to N versions, the first that "
                         "closes on the cadence chord is kept (1 = off)")
+    d.add_argument("--variation-tries", type=int, metavar="1..64",
+                   help="re-rank the model's own versions of the bars the form plan has vary bars 1-3 (5-7, 13-15): "
+                        "up to N versions, the first that varies its reference bar without copying it is kept (1 = off)")
     c.add_argument("--post", action="append", choices=list(POST_STEPS), default=[],
                    help="post-processing after the model (repeat for more, applied in order): 'form' pastes the form "
                         "plan's restated bars and cadence notes, 'snap' moves out-of-key notes into the key; none by "
@@ -89,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid", "cadence_tries")
+DECODING_FLAGS = ("temperature", "top_k", "top_p", "leap_penalty", "grid", "cadence_tries", "variation_tries")
 
 
 def _list_samples() -> int:

@@ -247,6 +247,16 @@ def test_transformer_cache_gives_the_same_logits_and_rebuilds_past_the_block():
             logits, cache = model.step(x[:, i:i + 1], cache)
             steps.append(logits[0, -1])
     assert torch.allclose(torch.stack(steps[:-1]), full[15:47], atol=1e-4)
+    with torch.no_grad():  # several tokens at once after the cache (a bar header) see the past and each other
+        _, start = model.step(x[:, :16])
+        chunk, after = model.step(x[:, 16:21], start)
+        assert torch.allclose(chunk[0], full[16:21], atol=1e-4) and after.length == 21
+        kept = after.copy()  # a copy keeps its tokens when others are written over them in the shared buffers
+        model.step(x[:, 30:40], start)  # writing after the shorter cache: tokens 16-25 of the buffers change
+        again, _ = model.step(x[:, 21:22], kept)
+        assert torch.allclose(again[0, -1], full[21], atol=1e-4)
+        back, _ = model.step(x[:, 16:17], start)  # the shorter cache is the context as it was
+        assert torch.allclose(back[0, -1], full[16], atol=1e-4)
     s = bank_opening("happy", np.random.default_rng(0))
     long = wrapped.generate(s, 48, seed=0).roll
     assert long.shape == (48 * 16, 128) and long[-64:].any()  # past the block size, the cache is rebuilt
@@ -302,6 +312,40 @@ def test_cadence_goal_and_the_bar_tests_that_re_rank_by_it():
     assert not gan.closes_on(short, (7,)) and not gan.closes_on(np.zeros(16, np.int64), (0,))
     bar = [tk.POS0 + 0, tk.PITCH0 + 64, tk.DUR0 + 7, tk.POS0 + 8, tk.PITCH0 + 72, tk.DUR0 + 7]  # E (8), C (8)
     assert transformer.closes(bar, (0,)) and not transformer.closes(bar, (4,)) and not transformer.closes([], (0,))
+
+
+def test_varies_keeps_a_bars_shape_without_copying_it():
+    from emolib.music.form import varies
+    from emolib.music.notes.roll import notes_to_roll
+
+    motif = [(60, 0, 4), (62, 4, 8), (64, 8, 12), (65, 12, 16)]  # C D E F, quarters
+    bars = [motif, motif,  # bar 2 copies bar 1
+            [(60, 0, 4), (62, 4, 8), (64, 8, 12), (67, 12, 16)],  # the last note changed: 3 of 4 alike
+            [(60, 0, 4), (62, 4, 8), (64, 8, 12), (65, 12, 14)],  # the same notes, the last one shorter
+            [(67, 0, 8), (69, 8, 16)]]  # another bar
+    roll = notes_to_roll([(p, 16 * b + s, 16 * b + e) for b, notes in enumerate(bars) for p, s, e in notes], 80)
+    assert [varies(roll, b, 0) for b in (1, 2, 3, 4)] == [False, True, True, False]
+
+
+@pytest.mark.parametrize("kind", list(registry.MODELS))
+def test_variation_tries_re_rank_the_shipped_models_own_bars(kind):
+    """With variation_tries the planned returns (bars 5-7, 13-15) are chosen among the model's own versions of them:
+    one try changes nothing, more tries vary their reference bar at least as often (the shipped models)."""
+    from emolib.music.compose import compose_music
+    from emolib.music.form import form_plan, varies
+
+    settings = dict(seed=0, model=kind)
+    assert np.array_equal(compose_music("sad", **settings).piece.roll,
+                          compose_music("sad", decoding={"variation_tries": 1}, **settings).piece.roll)
+    varied = {1: 0, 8: 0}
+    planned = [(b, r) for b, r in enumerate(form_plan(16)) if r is not None]
+    for seed in range(2):
+        for emotion in ("happy", "sad", "angry", "calm"):
+            for tries in varied:
+                piece = compose_music(emotion, seed=seed, model=kind, decoding={"variation_tries": tries}).piece
+                assert piece.by == (kind,) * 16 and piece.roll.sum(axis=1).max() <= 1
+                varied[tries] += sum(varies(piece.roll, b, r) for b, r in planned)
+    assert varied[8] >= varied[1] and varied[8] > 0, varied
 
 
 @pytest.mark.parametrize("kind", list(registry.MODELS))

@@ -50,6 +50,22 @@ def test_one_draw_function_takes_top_k_top_p_and_temperature():
     assert {draw(w, generator=gen, allowed=allowed) for _ in range(100)} <= {0, 2}  # only what the grammar allows
 
 
+def test_draw_chooses_as_torch_multinomial_does():
+    """draw computes in numpy what torch.multinomial would choose from the same generator (the largest probability
+    over Exp(1) noise): the same seed gives the same notes as when drawing went through torch."""
+    import torch
+
+    from emolib.music.models.sampling import draw
+
+    rng = np.random.default_rng(0)
+    for dtype, n in ((torch.float64, 3), (torch.float32, 37), (torch.float32, 300)):
+        ours, theirs = torch.Generator().manual_seed(n), torch.Generator().manual_seed(n)
+        for _ in range(200):
+            logits = torch.from_numpy(rng.normal(0, 2, n)).to(dtype)
+            probs = torch.softmax(logits, -1)
+            assert draw(logits, generator=ours) == int(torch.multinomial(probs / probs.sum(), 1, generator=theirs))
+
+
 def test_leap_weights_only_lower_leaps_beyond_a_fourth():
     from emolib.music.models.sampling import leap_weights
 

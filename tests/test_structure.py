@@ -124,7 +124,8 @@ def test_decoding_settings_are_checked_in_one_place():
     assert check({"temperature": 1, "top_k": 3, "grid": 4}) == {"temperature": 1.0, "top_k": 3, "grid": 4}
     for bad, word in [({"temperature": 0}, "temperature"), ({"top_p": 1.5}, "top_p"), ({"top_k": 0}, "top_k"),
                       ({"leap_penalty": -1}, "leap_penalty"), ({"grid": 3}, "grid"), ({"temprature": 1}, "unknown"),
-                      ({"temperature": float("nan")}, "temperature"), ({"top_k": True}, "top_k")]:
+                      ({"temperature": float("nan")}, "temperature"), ({"top_k": True}, "top_k"),
+                      ({"variation_tries": 0}, "variation_tries"), ({"cadence_tries": 65}, "cadence_tries")]:
         with pytest.raises(BadInput, match=word):
             check(bad)
 

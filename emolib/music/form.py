@@ -6,7 +6,9 @@ conditioned on as they write, never notes written for them.
 - :func:`plan_chords`: the harmony both models are conditioned on: bar 8 on the dominant (V) for a half cadence,
   bars 15-16 on V then I for the close;
 - :func:`cadence_goal` and :func:`ends_on`: what a cadence bar should close on, and whether it does (the decoding
-  setting ``cadence_tries`` re-ranks the model's own versions of a cadence bar by it).
+  setting ``cadence_tries`` re-ranks the model's own versions of a cadence bar by it);
+- :func:`varies`: whether a bar varies the bar the plan names for it, keeping its shape without copying it (the
+  decoding setting ``variation_tries`` re-ranks the model's own versions of those bars by it).
 Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits. Writing the plan's
 notes over a piece is post-processing (emolib.music.post.apply_form).
 """
@@ -14,9 +16,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from .notes.chords import Chord
+from .notes.melodic import VARIATION, alike, bar_signature
 from .notes.piece import Piece
-from .notes.roll import STEPS_PER_BAR, TUNE_BARS
+from .notes.roll import STEPS_PER_BAR, TUNE_BARS, roll_to_notes
 
 HALF_CADENCE_BAR = 7  # 0-based: bar 8
 PHRASE_BARS = 4
@@ -77,3 +82,12 @@ def ends_on(start: int, length: int, pitch: int, goal: tuple[int, ...]) -> bool:
     """Whether a bar's last note (its start step within the bar, its length in steps, its pitch) closes it as a
     cadence on `goal`: a pitch class of the goal, at least a quarter long, sounding to the bar's last quarter."""
     return length >= CADENCE_NOTE and start + length >= STEPS_PER_BAR - CADENCE_NOTE and pitch % 12 in goal
+
+
+def varies(roll: np.ndarray, bar: int, reference: int) -> bool:
+    """Whether `bar` of a melody (its roll, 0-based bars) varies its `reference` bar as the plan asks: at least
+    VARIATION of their notes alike (as the form figures count a restated or varied bar), and not a copy note for
+    note (the same onsets, pitches and lengths)."""
+    notes = roll_to_notes(roll)
+    here, there = bar_signature(notes, bar), bar_signature(notes, reference)
+    return here != there and alike({n[:2] for n in here}, {n[:2] for n in there}) >= VARIATION

@@ -31,7 +31,7 @@ from torch import nn
 
 from ...emotion import EMOTIONS
 from ...files import checkpoints
-from ..form import cadence_goal, ends_on, form_plan
+from ..form import cadence_goal, ends_on, form_plan, varies
 from ..notes.chords import Chord, chord_vector
 from ..notes.piece import Piece
 from ..notes.roll import N_PITCHES, STEPS_PER_BAR, TUNE_BARS
@@ -199,10 +199,11 @@ def choose_bar(probs: np.ndarray, *, sounding_at_start: int | None, generator: t
             w[2:] = 0.0
         if w.sum() <= 0:
             w[HOLD if current is not None else REST] = 1.0
-        c = draw(torch.tensor([w[REST], w[HOLD], w[2:].sum()]).log(), generator=generator, **how)
-        if c == 2:  # a new note: which pitch
-            pitch_w = w[2:] * leap_weights(last, leap_penalty, HIGH + 1)[LOW:]
-            c = 2 + draw(torch.from_numpy(pitch_w).log(), generator=generator, **how)
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a choice ruled out
+            c = draw(np.log([w[REST], w[HOLD], w[2:].sum()]), generator=generator, **how)
+            if c == 2:  # a new note: which pitch
+                pitch_w = w[2:] * leap_weights(last, leap_penalty, HIGH + 1)[LOW:]
+                c = 2 + draw(np.log(pitch_w), generator=generator, **how)
         out[t] = c
         if c >= 2:
             current = last = LOW + c - 2
@@ -232,13 +233,15 @@ class GANModel(MelodyModel):
     name: str = "gan"
 
     def write(self, prompt: Piece, given: int, bars: int, *, seed: int, temperature: float, top_k: int | None,
-              top_p: float | None, leap_penalty: float, grid: int, cadence_tries: int) -> np.ndarray:
+              top_p: float | None, leap_penalty: float, grid: int, cadence_tries: int, variation_tries: int) -> np.ndarray:
         """Bar by bar, as MIDINet writes (from bar 1 when nothing is given). Each bar is conditioned on the emotion,
         the mode, its chord, its place in the tune, the bar before it and the reference bar the form plan names for
         it (emolib.music.form.form_plan); its noise comes from `seed`. Decoding: at each step the model's class
         probabilities, re-ranked by the leap penalty, drawn by temperature / top_k / top_p (top_k=1: the most
-        likely, as MIDINet does); with cadence_tries > 1, up to that many versions of bar 8 and the last bar (each
-        from new noise), and the first that closes on the cadence chord is kept."""
+        likely, as MIDINet does). Re-ranking whole bars: with cadence_tries > 1, up to that many versions of bar 8
+        and the last bar (each from new noise), and the first that closes on the cadence chord is kept; with
+        variation_tries > 1 the same at the bars the plan has vary an earlier bar, for the first version that varies
+        it (emolib.music.form.varies); else the first version."""
         G = self.net.eval()
         gen = torch.Generator().manual_seed(seed)
         steps = roll_to_steps(prompt.roll[:given * STEPS_PER_BAR]).reshape(given, STEPS_PER_BAR)
@@ -251,16 +254,18 @@ class GANModel(MelodyModel):
             y = condition(prompt.quadrant.name, prompt.mode, prompt.chord_at(b), b, bars, ref is not None)
             bars_in = [torch.from_numpy(one_hot(a))[None] for a in (prev, written[ref] if ref is not None else silent)]
             goal = cadence_goal(b, bars, 0)  # in C
+            tries = cadence_tries if goal is not None else variation_tries if ref is not None else 1
             chosen = None
-            for _ in range(cadence_tries if goal is not None else 1):  # the model's versions of a cadence bar
+            for _ in range(tries):  # the model's versions of the bar, each from new noise
                 probs = G(torch.randn(1, G.z_dim, generator=gen), torch.from_numpy(y)[None], *bars_in)[0].numpy()
                 bar = choose_bar(probs, sounding_at_start=last_sounding(prev) if b else None, generator=gen,
                                  temperature=temperature, top_k=top_k, top_p=top_p, leap_penalty=leap_penalty,
                                  grid=grid)
-                if goal is None or closes_on(bar, goal):
+                if tries == 1 or (closes_on(bar, goal) if goal is not None
+                                  else varies(steps_to_roll(np.concatenate(written + [bar])), b, ref)):
                     chosen = bar
                     break
-                chosen = bar if chosen is None else chosen  # none closes: the first version
+                chosen = bar if chosen is None else chosen  # none does: the first version
             written.append(chosen)
         return steps_to_roll(np.concatenate(written)) if written else np.zeros((0, N_PITCHES), np.uint8)
 

@@ -23,7 +23,7 @@ from torch import nn
 
 from ...errors import EmolibError
 from ...files import checkpoints
-from ..form import cadence_goal, ends_on, form_plan
+from ..form import cadence_goal, ends_on, form_plan, varies
 from ..notes import tokens as tk
 from ..notes.piece import Piece
 from ..notes.roll import REGISTER, STEPS_PER_BAR
@@ -63,6 +63,34 @@ class TransformerConfig:
         return cls(n_layer=2, n_head=2, n_embd=64, batch_size=8, steps=150, warmup=10)
 
 
+class KVCache:
+    """The keys and values of the tokens so far, for every layer, in buffers with room for a whole block: a new
+    token's are written in place, where copying all the others onto them (torch.cat) took a third of each step.
+    A cache is (buffers, length): tokens 0..length-1 are valid, and a shorter cache of the same buffers is the
+    context as it was before (writing after it changes none of its tokens)."""
+
+    def __init__(self, cfg: "TransformerConfig", length: int = 0, k: torch.Tensor | None = None,
+                 v: torch.Tensor | None = None):
+        shape = (cfg.n_layer, 1, cfg.n_head, cfg.block_size, cfg.n_embd // cfg.n_head)
+        self.cfg, self.length = cfg, length
+        self.k = torch.empty(shape) if k is None else k  # only tokens 0..length-1 are read
+        self.v = torch.empty(shape) if v is None else v
+
+    def add(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write a layer's keys and values of the new tokens after the cached ones; all of them so far."""
+        end = self.length + k.shape[2]
+        self.k[layer, :, :, self.length:end], self.v[layer, :, :, self.length:end] = k, v
+        return self.k[layer, :, :, :end], self.v[layer, :, :, :end]
+
+    def advanced(self, tokens: int) -> "KVCache":
+        """The same buffers, `tokens` more of them valid."""
+        return KVCache(self.cfg, self.length + tokens, self.k, self.v)
+
+    def copy(self) -> "KVCache":
+        """Buffers of its own, so tokens written after another copy's length do not change this one."""
+        return KVCache(self.cfg, self.length, self.k.clone(), self.v.clone())
+
+
 class Block(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
@@ -73,19 +101,28 @@ class Block(nn.Module):
                                  nn.Dropout(cfg.dropout))
         self.n_head, self.dropout = cfg.n_head, cfg.dropout
 
-    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None):
-        """(output, (keys, values)). With `past` (the cached keys and values of earlier tokens) x is the one
-        newest token, which may attend to all of them; without it the causal mask hides later tokens."""
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        """With a cache (the keys and values of earlier tokens; this block's are its `layer`) x holds the newest
+        tokens, which may attend to all of them and to each other up to themselves, and their keys and values are
+        written into it; without one the causal mask hides later tokens.
+
+        Written with torch.nn.functional on the block's own weights: at generation a call is one token, and going
+        through each submodule's call took a seventh of it."""
         b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        ln1, ln2, (fc, _, out, _) = self.ln1, self.ln2, self.mlp
+        h = F.layer_norm(x, (c,), ln1.weight, ln1.bias, ln1.eps)
+        q, k, v = F.linear(h, self.qkv.weight, self.qkv.bias).split(c, dim=2)
         q, k, v = (a.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for a in (q, k, v))
-        if past is not None:
-            assert t == 1, "with a cache, feed one token at a time"
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=past is None,
+        mask = None
+        if cache is not None:
+            k, v = cache.add(layer, k, v)
+            if t > 1:  # new token i sees the past and new tokens 0..i
+                mask = torch.ones(t, k.shape[2], dtype=torch.bool).tril(k.shape[2] - t)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=cache is None,
                                            dropout_p=self.dropout if self.training else 0.0)
-        x = x + self.proj(y.transpose(1, 2).reshape(b, t, c))
-        return x + self.mlp(self.ln2(x)), (k, v)
+        x = x + F.linear(y.transpose(1, 2).reshape(b, t, c), self.proj.weight, self.proj.bias)
+        h = F.gelu(F.linear(F.layer_norm(x, (c,), ln2.weight, ln2.bias, ln2.eps), fc.weight, fc.bias))
+        return x + F.dropout(F.linear(h, out.weight, out.bias), self.dropout, self.training)
 
 
 class EmotionTransformer(nn.Module):
@@ -111,18 +148,22 @@ class EmotionTransformer(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        return self.step(idx)[0]
+        """Next-token logits at every position of a batch of whole sequences (B, T) -> (B, T, vocabulary)."""
+        x = self.drop(self.tok(idx) + self.pos(torch.arange(idx.shape[1], device=idx.device)))
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln(x))
 
-    def step(self, idx: torch.Tensor, cache: list | None = None) -> tuple[torch.Tensor, list]:
-        """(logits, cache): the whole sequence without a cache, or one new token after the cached ones
-        (the keys and values of earlier tokens are kept, so each new token costs one position, not all)."""
-        start = 0 if cache is None else cache[0][0].shape[2]
-        x = self.drop(self.tok(idx) + self.pos(torch.arange(start, start + idx.shape[1], device=idx.device)))
-        new_cache = []
+    def step(self, idx: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
+        """(logits, cache) of one sequence (1, T) at generation: its tokens after the cached ones (a new cache when
+        there is none); the keys and values of earlier tokens are kept, so each new token costs one position, not all."""
+        cache = KVCache(self.cfg) if cache is None else cache
+        start = cache.length
+        x = F.embedding(idx, self.tok.weight) + F.embedding(torch.arange(start, start + idx.shape[1]), self.pos.weight)
         for i, block in enumerate(self.blocks):
-            x, kv = block(x, None if cache is None else cache[i])
-            new_cache.append(kv)
-        return self.head(self.ln(x)), new_cache
+            x = block.forward(x, cache, i)  # (forward, not the module call: see Block.forward)
+        x = F.layer_norm(x, (x.shape[-1],), self.ln.weight, self.ln.bias, self.ln.eps)
+        return F.linear(x, self.head.weight), cache.advanced(idx.shape[1])
 
 
 # ---- composing ------------------------------------------------------------------------------------------
@@ -158,16 +199,17 @@ class TransformerModel(MelodyModel):
         return self.net.cfg
 
     def write(self, prompt: Piece, given: int, bars: int, *, seed: int, temperature: float, top_k: int | None,
-              top_p: float | None, leap_penalty: float, grid: int, cadence_tries: int) -> np.ndarray:
+              top_p: float | None, leap_penalty: float, grid: int, cadence_tries: int, variation_tries: int) -> np.ndarray:
         """One event token at a time under the prompt's chords (we write the chord token in at every bar); a prompt
         of no bars starts from the emotion and key tokens alone. Decoding: the next token is drawn after temperature,
         top_k and top_p, among the tokens that keep a valid monophonic melody in the register; the leap penalty
         lowers the probability of each pitch token by its leap beyond a fourth from the previous note; with grid > 1
         positions and durations are whole cells of `grid` steps; with cadence_tries > 1, bar 8 and the last bar are
         written up to that many times from the same context and the first version that closes on the cadence chord
-        is kept (else the first)."""
+        is kept (else the first); with variation_tries > 1 the same at the bars the plan has vary an earlier bar, for
+        the first version that varies it (emolib.music.form.varies)."""
         settings = dict(temperature=temperature, top_k=top_k, top_p=top_p)
-        model, cfg, tries = self.net, self.net.cfg, cadence_tries
+        model, cfg = self.net, self.net.cfg
         model.eval()
         gen = torch.Generator().manual_seed(seed)
         chords = [prompt.chord_at(b) for b in range(bars)]
@@ -183,32 +225,39 @@ class TransformerModel(MelodyModel):
             last_pitch = seq[i + 1] - tk.PITCH0
         state = {"bar": given - 1, "free_at": free_at, "last": "DUR"}
         cache, cached = None, 0  # attention keys/values of the context so far, and how many of seq's tokens they cover
-        start_of_bar = first_version = None  # cadence_tries: the context where a cadence bar starts, its first version
-        tried = 0
+        # cadence_tries, variation_tries: the context where a re-ranked bar starts, its first version, versions so far
+        start_of_bar = first_version = None
+        tried = tries = 0
+
+        def keeps(seq: list[int], bar: int) -> bool:  # whether a re-ranked bar, just written, does what it should
+            goal = cadence_goal(bar, bars, 0)
+            if goal is not None:
+                return closes(seq[start_of_bar[0]:], goal)
+            return varies(tk.tokens_to_roll(seq, bars), bar, plan[bar])
+
         while True:
-            if cache is None or cache[0][0].shape[2] + len(seq) - cached > cfg.block_size:
+            if cache is None or cache.length + len(seq) - cached > cfg.block_size:
                 # (re)start the context: the emotion and key tokens, then the latest tokens from a bar line, filling
                 # at most 3/4 of the block so that the next few bars fit before the cache must be rebuilt (a whole
                 # 16-bar tune fits: this happens only for longer pieces)
                 tail = seq[2:][-(3 * cfg.block_size // 4):]
                 cut = tail.index(tk.BAR) if tk.BAR in tail and len(seq) > 3 * cfg.block_size // 4 else 0
                 logits, cache = model.step(torch.tensor([seq[:2] + tail[cut:]]))
-            else:
-                for t in seq[cached:]:
-                    logits, cache = model.step(torch.tensor([[t]]), cache)
+            else:  # the tokens since the last call (a bar header we wrote in: five at once) after the cached ones
+                logits, cache = model.step(torch.tensor([seq[cached:]]), cache)
             cached = len(seq)
             logits = logits[0, -1]
             if state["last"] == "POS" and leap_penalty > 0 and last_pitch is not None:
                 logits = logits.clone()
                 logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(np.log(leap_weights(last_pitch, leap_penalty))).float()
             t = draw(logits, allowed=torch.from_numpy(_allowed(state, grid)), generator=gen, **settings)
-            if t == tk.BAR and start_of_bar is not None:  # a cadence bar is written: keep it, or write it again
+            if t == tk.BAR and start_of_bar is not None:  # a re-ranked bar is written: keep it, or write it again
                 tried += 1
                 here = (list(seq), dict(state), last_pitch, cache, cached)
-                if closes(seq[start_of_bar[0]:], cadence_goal(state["bar"], bars, 0)):
+                if keeps(seq, state["bar"]):
                     start_of_bar = first_version = None
                 elif tried < tries:
-                    first_version = first_version or here
+                    first_version = first_version or (*here[:3], here[3].copy(), here[4])  # later tries write over it
                     n, s0, last_pitch, cache, cached = start_of_bar  # back to where the bar started
                     seq, state = seq[:n], dict(s0)
                     continue
@@ -221,7 +270,9 @@ class TransformerModel(MelodyModel):
                     break
                 seq += tk.bar_header(state["bar"], chords[state["bar"]], bars, plan[state["bar"]])
                 state["last"] = "CHORD"
-                if tries > 1 and cadence_goal(state["bar"], bars, 0) is not None:
+                tries = (cadence_tries if cadence_goal(state["bar"], bars, 0) is not None
+                         else variation_tries if plan[state["bar"]] is not None else 1)
+                if tries > 1:
                     start_of_bar, tried = (len(seq), dict(state), last_pitch, cache, cached), 0
                 continue
             seq.append(t)
