@@ -50,20 +50,47 @@ def test_one_draw_function_takes_top_k_top_p_and_temperature():
     assert {draw(w, generator=gen, allowed=allowed) for _ in range(100)} <= {0, 2}  # only what the grammar allows
 
 
+def _torch_draw(logits, *, generator, allowed=None, temperature=1.0, top_k=None, top_p=None) -> int:
+    """How draw chose through torch before it computed the same in numpy (the reference for the test below)."""
+    import torch
+
+    logits = logits / temperature
+    if allowed is not None:
+        logits[~allowed] = -float("inf")
+    probs = torch.softmax(logits, -1)
+    order = torch.argsort(probs, descending=True, stable=True)
+    keep = torch.ones(len(order), dtype=torch.bool)
+    if top_k is not None:
+        keep[top_k:] = False
+    if top_p is not None:
+        keep &= torch.cumsum(probs[order], 0) - probs[order] < top_p
+    p = torch.zeros_like(probs)
+    p[order[keep]] = probs[order[keep]]
+    return int(torch.multinomial(p / p.sum(), 1, generator=generator))
+
+
 def test_draw_chooses_as_torch_multinomial_does():
     """draw computes in numpy what torch.multinomial would choose from the same generator (the largest probability
-    over Exp(1) noise): the same seed gives the same notes as when drawing went through torch."""
+    over Exp(1) noise), after temperature, top_k, top_p and the allowed mask: the same seed gives the same notes as
+    when drawing went through torch. Ruling every option out is an error, not option 0."""
     import torch
 
     from emolib.music.models.sampling import draw
 
     rng = np.random.default_rng(0)
+    settings = [{}, {"top_p": 0.8}, {"top_k": 5}, {"temperature": 0.5, "top_p": 0.95}, {"temperature": 2.0}]
     for dtype, n in ((torch.float64, 3), (torch.float32, 37), (torch.float32, 300)):
         ours, theirs = torch.Generator().manual_seed(n), torch.Generator().manual_seed(n)
-        for _ in range(200):
+        for i in range(250):
             logits = torch.from_numpy(rng.normal(0, 2, n)).to(dtype)
-            probs = torch.softmax(logits, -1)
-            assert draw(logits, generator=ours) == int(torch.multinomial(probs / probs.sum(), 1, generator=theirs))
+            allowed = torch.from_numpy(rng.random(n) < 0.7) if i % 2 else None
+            if allowed is not None:
+                allowed[0] = True
+            how = settings[i % len(settings)]
+            assert draw(logits.clone(), generator=ours, allowed=allowed, **how) == \
+                _torch_draw(logits.clone(), generator=theirs, allowed=allowed, **how), (dtype, n, i, how)
+    with pytest.raises(ValueError, match="ruled out"):
+        draw(torch.tensor([0.0, 1.0]), generator=ours, allowed=torch.tensor([False, False]))
 
 
 def test_leap_weights_only_lower_leaps_beyond_a_fourth():

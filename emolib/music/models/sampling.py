@@ -102,10 +102,14 @@ def draw(logits, *, generator: torch.Generator, allowed=None, temperature: float
     """One choice from a model's scores for its options (logits: a 1-D tensor or array; -inf rules an option out),
     among the `allowed` ones (a boolean mask), after temperature, top_k and top_p; top_k=1 takes the most likely, no
     draw. The draw is torch.multinomial's (the option with the largest probability / Exp(1) noise, the noise from
-    `generator`), computed in numpy: a choice is a few microseconds, and the same seed gives the same choices."""
+    `generator`), computed in numpy: a choice is a few microseconds, and the same seed gives the same choices as
+    drawing through torch did (exactly tied probabilities at the top_k / top_p cut keep the first option). Logits
+    are float32 or float64, on the CPU; an error if every option is ruled out."""
     x = (logits.numpy() if isinstance(logits, torch.Tensor) else np.asarray(logits)) / temperature
     if allowed is not None:
         x[~(allowed.numpy() if isinstance(allowed, torch.Tensor) else np.asarray(allowed))] = -np.inf
+    if not np.isfinite(x).any():
+        raise ValueError("draw: every option is ruled out (all logits -inf or none allowed)")
     if top_k == 1:
         return int(np.argmax(x))
     e = np.exp(x - x.max())

@@ -69,12 +69,15 @@ class KVCache:
     A cache is (buffers, length): tokens 0..length-1 are valid, and a shorter cache of the same buffers is the
     context as it was before (writing after it changes none of its tokens)."""
 
-    def __init__(self, cfg: "TransformerConfig", length: int = 0, k: torch.Tensor | None = None,
-                 v: torch.Tensor | None = None):
-        shape = (cfg.n_layer, 1, cfg.n_head, cfg.block_size, cfg.n_embd // cfg.n_head)
-        self.cfg, self.length = cfg, length
-        self.k = torch.empty(shape) if k is None else k  # only tokens 0..length-1 are read
-        self.v = torch.empty(shape) if v is None else v
+    def __init__(self, k: torch.Tensor, v: torch.Tensor, length: int = 0):
+        self.k, self.v, self.length = k, v, length  # (layers, 1, heads, block_size, head size); 0..length-1 are read
+
+    @classmethod
+    def empty(cls, cfg: "TransformerConfig", like: torch.Tensor) -> "KVCache":
+        """An empty cache for a model of this config, of the dtype and on the device of `like` (its weights)."""
+        k = torch.empty((cfg.n_layer, 1, cfg.n_head, cfg.block_size, cfg.n_embd // cfg.n_head), dtype=like.dtype,
+                        device=like.device)
+        return cls(k, torch.empty_like(k))
 
     def add(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Write a layer's keys and values of the new tokens after the cached ones; all of them so far."""
@@ -84,11 +87,11 @@ class KVCache:
 
     def advanced(self, tokens: int) -> "KVCache":
         """The same buffers, `tokens` more of them valid."""
-        return KVCache(self.cfg, self.length + tokens, self.k, self.v)
+        return KVCache(self.k, self.v, self.length + tokens)
 
     def copy(self) -> "KVCache":
         """Buffers of its own, so tokens written after another copy's length do not change this one."""
-        return KVCache(self.cfg, self.length, self.k.clone(), self.v.clone())
+        return KVCache(self.k.clone(), self.v.clone(), self.length)
 
 
 class Block(nn.Module):
@@ -157,7 +160,7 @@ class EmotionTransformer(nn.Module):
     def step(self, idx: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
         """(logits, cache) of one sequence (1, T) at generation: its tokens after the cached ones (a new cache when
         there is none); the keys and values of earlier tokens are kept, so each new token costs one position, not all."""
-        cache = KVCache(self.cfg) if cache is None else cache
+        cache = KVCache.empty(self.cfg, self.tok.weight) if cache is None else cache
         start = cache.length
         x = F.embedding(idx, self.tok.weight) + F.embedding(torch.arange(start, start + idx.shape[1]), self.pos.weight)
         for i, block in enumerate(self.blocks):
