@@ -8,7 +8,8 @@ conditioned on as they write, never notes written for them.
 - :func:`cadence_goal` and :func:`ends_on`: what a cadence bar should close on, and whether it does (the decoding
   setting ``cadence_tries`` re-ranks the model's own versions of a cadence bar by it);
 - :func:`varies`: whether a bar varies the bar the plan names for it, keeping its shape without copying it (the
-  decoding setting ``variation_tries`` re-ranks the model's own versions of those bars by it).
+  decoding setting ``variation_tries`` re-ranks the model's own versions of those bars by it);
+- :func:`versions`: how many of the model's versions a bar is chosen from under those two settings.
 Pieces of other lengths keep the close on their last bar, and the rest of the plan where it fits. Writing the plan's
 notes over a piece is post-processing (emolib.music.post.apply_form).
 """
@@ -91,3 +92,11 @@ def varies(roll: np.ndarray, bar: int, reference: int) -> bool:
     notes = roll_to_notes(roll)
     here, there = bar_signature(notes, bar), bar_signature(notes, reference)
     return here != there and alike({n[:2] for n in here}, {n[:2] for n in there}) >= VARIATION
+
+
+def versions(bar: int, bars: int, cadence_tries: int, variation_tries: int) -> int:
+    """How many of the model's own versions of a bar (0-based, of a `bars`-bar piece) the re-ranking may choose
+    from: cadence_tries at a cadence bar, variation_tries at a bar the plan has vary an earlier one, else 1."""
+    if cadence_goal(bar, bars, 0) is not None:
+        return cadence_tries
+    return variation_tries if form_plan(bars)[bar] is not None else 1

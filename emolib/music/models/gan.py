@@ -31,7 +31,7 @@ from torch import nn
 
 from ...emotion import EMOTIONS
 from ...files import checkpoints
-from ..form import cadence_goal, ends_on, form_plan, varies
+from ..form import cadence_goal, ends_on, form_plan, varies, versions
 from ..notes.chords import Chord, chord_vector
 from ..notes.piece import Piece
 from ..notes.roll import N_PITCHES, STEPS_PER_BAR, TUNE_BARS
@@ -192,7 +192,7 @@ def choose_bar(probs: np.ndarray, *, sounding_at_start: int | None, generator: t
     out = np.zeros(STEPS_PER_BAR, np.int64)
     current, last = sounding_at_start, sounding_at_start
     for t, p in enumerate(probs):
-        w = p.astype(np.float64).copy()
+        w = p.astype(np.float64)  # a copy
         if current is None:
             w[HOLD] = 0.0
         if t % grid:
@@ -254,7 +254,7 @@ class GANModel(MelodyModel):
             y = condition(prompt.quadrant.name, prompt.mode, prompt.chord_at(b), b, bars, ref is not None)
             bars_in = [torch.from_numpy(one_hot(a))[None] for a in (prev, written[ref] if ref is not None else silent)]
             goal = cadence_goal(b, bars, 0)  # in C
-            tries = cadence_tries if goal is not None else variation_tries if ref is not None else 1
+            tries = versions(b, bars, cadence_tries, variation_tries)
             chosen = None
             for _ in range(tries):  # the model's versions of the bar, each from new noise
                 probs = G(torch.randn(1, G.z_dim, generator=gen), torch.from_numpy(y)[None], *bars_in)[0].numpy()

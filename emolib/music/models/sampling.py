@@ -92,7 +92,9 @@ def check(settings: dict) -> dict:
 def leap_weights(last: int | None, leap_penalty: float, n: int = N_PITCHES, free: int = FREE_LEAP) -> np.ndarray:
     """(n,) multiplicative weights for the next pitch: 1 within a fourth of `last`, exp(-penalty * excess) beyond
     (kept for the next call: read-only)."""
-    w = np.ones(n) if last is None or leap_penalty <= 0 else np.exp(-leap_penalty * np.maximum(0, np.abs(np.arange(n) - last) - free))
+    w = np.ones(n)
+    if last is not None and leap_penalty > 0:
+        w = np.exp(-leap_penalty * np.maximum(0, np.abs(np.arange(n) - last) - free))
     w.flags.writeable = False
     return w
 

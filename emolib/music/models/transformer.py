@@ -23,7 +23,7 @@ from torch import nn
 
 from ...errors import EmolibError
 from ...files import checkpoints
-from ..form import cadence_goal, ends_on, form_plan, varies
+from ..form import cadence_goal, ends_on, form_plan, varies, versions
 from ..notes import tokens as tk
 from ..notes.piece import Piece
 from ..notes.roll import REGISTER, STEPS_PER_BAR
@@ -253,7 +253,7 @@ class TransformerModel(MelodyModel):
             if state["last"] == "POS" and leap_penalty > 0 and last_pitch is not None:
                 logits = logits.clone()
                 logits[tk.PITCH0:tk.PITCH0 + 128] += torch.from_numpy(np.log(leap_weights(last_pitch, leap_penalty))).float()
-            t = draw(logits, allowed=torch.from_numpy(_allowed(state, grid)), generator=gen, **settings)
+            t = draw(logits, allowed=_allowed(state, grid), generator=gen, **settings)
             if t == tk.BAR and start_of_bar is not None:  # a re-ranked bar is written: keep it, or write it again
                 tried += 1
                 here = (list(seq), dict(state), last_pitch, cache, cached)
@@ -273,8 +273,7 @@ class TransformerModel(MelodyModel):
                     break
                 seq += tk.bar_header(state["bar"], chords[state["bar"]], bars, plan[state["bar"]])
                 state["last"] = "CHORD"
-                tries = (cadence_tries if cadence_goal(state["bar"], bars, 0) is not None
-                         else variation_tries if plan[state["bar"]] is not None else 1)
+                tries = versions(state["bar"], bars, cadence_tries, variation_tries)
                 if tries > 1:
                     start_of_bar, tried = (len(seq), dict(state), last_pitch, cache, cached), 0
                 continue
