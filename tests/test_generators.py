@@ -48,6 +48,11 @@ def test_bar_pairs_are_real_bars_with_their_previous_and_reference_bars():
     assert np.array_equal(data.prev[4], steps[3]) and not (data.prev[0] != st.REST).any()  # bar 1 has no bar before
     assert np.array_equal(data.ref[4], steps[0]) and data.y[4, -1] == 1  # bar 5 restates bar 1: its reference
     assert data.y[1, -1] == 0 and not (data.ref[1] != st.REST).any()  # bar 2 restates nothing
+    planned = gan_training.bar_pairs(mel, references="planned")  # bars 5-7 against 1-3, whatever they hold
+    has = planned.y[:8, -1] == 1
+    assert list(np.flatnonzero(has)) == [4, 5, 6] and np.array_equal(planned.ref[5], steps[1])
+    with pytest.raises(ValueError, match="alike"):
+        gan_training.bar_pairs(mel, references="similar")
 
 
 def test_steps_round_trip_and_transpose_like_the_roll():
@@ -165,6 +170,40 @@ def test_transformer_learns_only_what_it_chooses():
     logits[0, [0, 2, 3, 4], tk.EOS] = 50.0  # sure of a wrong token where the key, index, bars-left and chord come
     loss = transformer_training.loss_on_choices(logits, ids[:, 1:])
     assert abs(loss.item() - np.log(len(tk.VOCAB))) < 1e-4  # only BAR and the note and EOS count, all at chance
+
+
+def test_ref_weight_counts_the_choices_of_returning_bars_more():
+    """Bars whose header names an earlier bar (REF_j) are the returns; ref_weight weighs their choices, BAR included."""
+    c = Chord(0, False)
+    note = [tk.POS0, tk.PITCH0 + 60, tk.DUR0 + 3]
+    ids = torch.tensor([[tk.emotion_token(1), tk.key_token(0, "major"), *tk.bar_header(0, c, 3), *note,
+                         *tk.bar_header(1, c, 3, reference=0), *note, *tk.bar_header(2, c, 3), *note, tk.EOS]])
+    targets = ids[:, 1:]
+    returning = transformer_training.in_returning_bars(targets)[0]
+    h = len(tk.bar_header(0, c, 3))
+    expected = torch.zeros_like(returning)
+    expected[h + 5:2 * h + 8] = True  # bar 1 after its BAR (index, bars left, REF_0, chord, its note) and bar 2's BAR
+    assert torch.equal(returning, expected)
+    logits = torch.zeros(1, targets.shape[1], len(tk.VOCAB))
+    logits[0, ~returning, targets[0, ~returning]] = 50.0  # sure of every choice outside the returning bar
+    plain = transformer_training.loss_on_choices(logits, targets)
+    assert torch.allclose(transformer_training.loss_on_choices(logits, targets, 1.0), plain)
+    weighted = transformer_training.loss_on_choices(logits, targets, 3.0)
+    assert weighted > plain  # the unsure choices, all in bar 1, count three times
+
+
+def test_training_can_start_from_saved_weights():
+    from emolib.errors import EmolibError
+
+    mel = _toy_melodies(16)
+    cfg = transformer.TransformerConfig.fast()
+    start = transformer.EmotionTransformer(cfg).state_dict()
+    still = transformer.TransformerConfig(**{**cfg.__dict__, "steps": 1, "lr": 0.0})  # a step that changes nothing
+    net, _ = transformer_training.train(mel, still, progress=False, init=start)
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in start.items())
+    other = transformer.TransformerConfig(**{**cfg.__dict__, "n_embd": 32})
+    with pytest.raises(EmolibError, match="not of this config's shape"):
+        transformer_training.train(mel, other, progress=False, init=start)
 
 
 def test_transformer_context_holds_a_whole_16_bar_tune():
@@ -385,3 +424,26 @@ def test_cadence_tries_re_rank_the_shipped_models_own_bars(kind):
                 assert piece.roll.shape == (256, 128) and piece.roll.sum(axis=1).max() <= 1
                 closed[tries] += form_features(piece.roll, piece.tonic, piece.mode)["tonic_close"]
     assert closed[16] >= closed[1] and closed[16] > 0, closed
+
+
+def test_train_melody_trains_on_from_a_saved_transformer(tmp_path, monkeypatch):
+    """--init starts from a checkpoint's weights and keeps that run's history beside the new one's; it never writes
+    over the file it starts from, and only the transformer can start from saved weights."""
+    from conftest import script
+
+    train_melody = script("train_melody")
+
+    def run(*argv):
+        monkeypatch.setattr("sys.argv", ["train_melody.py", "--model", *argv])
+        train_melody.main()
+
+    first, more = tmp_path / "first.pt", tmp_path / "more.pt"
+    run("transformer", "--out", str(first), "--set", "steps=2")
+    run("transformer", "--out", str(more), "--init", str(first), "--set", "steps=2", "--set", "ref_weight=10")
+    before, after = transformer.load(first), transformer.load(more)
+    assert after.net.cfg.ref_weight == 10 and "trained on from first.pt" in after.meta["provenance"]
+    assert after.meta["history"]["before"]["loss"] == before.meta["history"]["loss"]
+    with pytest.raises(SystemExit, match="also --out"):
+        run("transformer", "--out", str(first), "--init", str(first), "--force")
+    with pytest.raises(SystemExit, match="only the transformer"):
+        run("gan", "--out", str(tmp_path / "g.pt"), "--init", str(first))

@@ -73,6 +73,10 @@ class GANConfig:
     # restated bars keep their reference's shape. Even at 0.15 (tried: 0.5) the generator copies its reference
     # note for note in about 3 of 4 planned bars, where real tunes copy in 1 of 4 (docs/experiments/melodies.md)
     lambda_reference: float = 0.15
+    # which earlier bar a training bar is given as its reference: "alike" (one at least 2/3 alike; 68 % of them are
+    # copies of it) or "planned" (the form plan's, bars 5-7 and 13-15 against 1-3, as at generation: it copies far
+    # less, but the critic finds its tunes further from real ones; docs/experiments/melodies.md, sixth try)
+    references: str = "alike"
     # mode seeking (Mao et al. 2019): two noises under one condition should give two bars, so z matters; the term is
     # lambda_diversity / (distance between the two outputs per distance between the two noises)
     lambda_diversity: float = 0.01

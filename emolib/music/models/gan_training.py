@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from ...emotion import EMOTIONS
 from ...runs import History, Resume, run_key
 from ..data.modes import learning_weight, with_minor_versions
+from ..form import form_plan
 from ..notes.melodic import reference_bars
 from ..notes.piece import Piece, in_c
 from ..notes.roll import STEPS_PER_BAR
@@ -73,9 +74,14 @@ class BarPairs:
         return len(self.cur)
 
 
-def bar_pairs(pieces: list[Piece], max_bars: int = 32, *, modal_weight: float = 1.0) -> BarPairs:
+def bar_pairs(pieces: list[Piece], max_bars: int = 32, *, modal_weight: float = 1.0,
+              references: str = "alike") -> BarPairs:
     """Every bar of the first max_bars of each labelled piece (moved to C), with its previous and reference bars; the
-    bars of a tune moved into minor (emolib.music.data.modes) count modal_weight of a real one's."""
+    bars of a tune moved into minor (emolib.music.data.modes) count modal_weight of a real one's. references: which
+    earlier bar a bar is given ("alike": one at least 2/3 alike, notes.melodic.reference_bars; "planned": the form
+    plan's, as at generation, whatever the two bars hold)."""
+    if references not in ("alike", "planned"):
+        raise ValueError(f"references is 'alike' or 'planned', not {references!r}")
     cur, prev, ref, ys, qs, ws = [], [], [], [], [], []
     silent = np.full(STEPS_PER_BAR, REST, np.int64)
     for m in pieces:
@@ -84,7 +90,8 @@ def bar_pairs(pieces: list[Piece], max_bars: int = 32, *, modal_weight: float = 
         m = in_c(m)
         n = min(m.bars, max_bars)
         bars = roll_to_steps(m.roll[:n * STEPS_PER_BAR]).reshape(n, STEPS_PER_BAR)
-        for b, j in enumerate(reference_bars(m.roll[:n * STEPS_PER_BAR])):
+        refs = reference_bars(m.roll[:n * STEPS_PER_BAR]) if references == "alike" else form_plan(n)
+        for b, j in enumerate(refs):
             cur.append(bars[b])
             prev.append(bars[b - 1] if b else silent)
             ref.append(bars[j] if j is not None else silent)
@@ -301,6 +308,6 @@ def fit(pieces: list[Piece], cfg: GANConfig | None = None, *, progress: bool = T
 
     cfg = cfg or load_config(GANConfig)
     tunes = with_minor_versions(pieces) if cfg.minor_versions else pieces
-    data = bar_pairs(tunes, cfg.max_bars, modal_weight=cfg.modal_weight)
+    data = bar_pairs(tunes, cfg.max_bars, modal_weight=cfg.modal_weight, references=cfg.references)
     net = train(build(cfg), data, progress=progress, resume_file=resume_file)
     return GANModel(net.generator.eval(), cfg, {"history": net.history.as_dict()})

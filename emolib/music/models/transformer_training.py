@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...errors import EmolibError
 from ...runs import History, Resume, run_key, warmup_cosine
 from ..notes import tokens as tk
 from ..notes.chords import ALL_CHORDS, Chord
@@ -85,13 +86,29 @@ def batches(tunes: list[Tune], weights: np.ndarray, cfg: TransformerConfig, rng:
 
 
 _GIVEN = torch.from_numpy(np.isin(tk.KINDS, tk.GIVEN))
+_NAMES_A_BAR = torch.from_numpy((tk.KINDS == "REF") & (np.arange(len(tk.KINDS)) != tk.NO_REF))
 
 
-def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def in_returning_bars(targets: torch.Tensor) -> torch.Tensor:
+    """True at each target of a bar whose header names an earlier bar it restates or varies (REF_j, not REF_NONE);
+    a BAR token, which ends the bar before it, counts with that bar."""
+    is_bar = targets == tk.BAR
+    bar = torch.cumsum(is_bar, dim=1) - is_bar.long()  # which bar each target belongs to
+    named = torch.zeros(targets.shape[0], targets.shape[1] + 1).scatter_add_(1, bar, _NAMES_A_BAR[targets].float())
+    return named.gather(1, bar) > 0
+
+
+def loss_on_choices(logits: torch.Tensor, targets: torch.Tensor, ref_weight: float = 1.0) -> torch.Tensor:
     """Next-token cross-entropy on the tokens the model chooses at generation (notes, bar ends, the end): the
-    emotion, key, bar-position, reference and chord tokens are written in by us, so predicting them is not its job."""
-    targets = targets.masked_fill(_GIVEN[targets], tk.PAD)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=tk.PAD)
+    emotion, key, bar-position, reference and chord tokens are written in by us, so predicting them is not its job.
+    ref_weight: how much the choices in a bar that returns to an earlier one count against the others' 1 (a return
+    is how a tune builds on a motif; 1 weighs every choice alike)."""
+    chosen = targets.masked_fill(_GIVEN[targets], tk.PAD)
+    if ref_weight == 1.0:
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chosen.reshape(-1), ignore_index=tk.PAD)
+    each = F.cross_entropy(logits.transpose(1, 2), chosen, ignore_index=tk.PAD, reduction="none")
+    weight = (chosen != tk.PAD) * torch.where(in_returning_bars(targets), ref_weight, 1.0)
+    return (each * weight).sum() / weight.sum()
 
 
 def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
@@ -104,13 +121,14 @@ def tune_weights(tunes: list[Tune], balance: float) -> np.ndarray:
 
 
 def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-          progress: bool = True, resume_file: str | Path | None = None,
-          save_every: int = 200) -> tuple[EmotionTransformer, History]:
+          progress: bool = True, resume_file: str | Path | None = None, save_every: int = 200,
+          init: dict[str, torch.Tensor] | None = None) -> tuple[EmotionTransformer, History]:
     """Next-token training on whole 16-bar tunes (and, with cfg.minor_versions, every major one moved into minor)
     with quadrant-balanced batches, AdamW and warm-up + cosine; the step with the best held-out loss is kept.
 
     resume_file: where the run keeps its state every `save_every` steps (emolib.runs.Resume); the same run started
-    again goes on from there, as if never stopped (a run spread over sessions loses at most those steps)."""
+    again goes on from there, as if never stopped (a run spread over sessions loses at most those steps).
+    init: weights to start from instead of random ones (a saved model trained on, with its own schedule)."""
     from tqdm.auto import tqdm
 
     from ...config import load
@@ -122,10 +140,17 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
     val_tunes = tokenize(val) if val else None
     weights = tune_weights(tunes, cfg.balance)
     model = EmotionTransformer(cfg)
+    if init is not None:
+        try:
+            model.load_state_dict({k: v.float() for k, v in init.items()})
+        except RuntimeError:
+            raise EmolibError("the weights to start from are not of this config's shape",
+                              "give the model's settings (n_layer, n_head, n_embd, block_size) as they were") from None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     hist, first, best = History("loss", "val_loss", best_step=0, seconds=0.0), 0, None
-    resume = Resume(resume_file, run_key(cfg, (t.tokens.tobytes() + np.float64(t.weight).tobytes()
-                                                  for t in tunes + (val_tunes or [])))) if resume_file is not None else None
+    data = [t.tokens.tobytes() + np.float64(t.weight).tobytes() for t in tunes + (val_tunes or [])]
+    start_from = [v.numpy().tobytes() for v in (init or {}).values()]  # a run from other weights is another run
+    resume = Resume(resume_file, run_key(cfg, data + start_from)) if resume_file is not None else None
     saved = resume.load() if resume is not None else None
     if saved is not None:  # go on from the last save, with its weights, optimiser and random streams
         model.load_state_dict(saved["model"])
@@ -145,7 +170,7 @@ def train(melodies: list[Piece], cfg: TransformerConfig | None = None, *, val: l
         model.train()
         xy = next(stream)
         logits = model(xy[:, :-1])
-        loss = loss_on_choices(logits, xy[:, 1:])
+        loss = loss_on_choices(logits, xy[:, 1:], cfg.ref_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -178,15 +203,16 @@ def evaluate(model: EmotionTransformer, tunes: list[Tune], cfg: TransformerConfi
     for _ in range(batches):
         xy = batch(tunes, weights, fixed, rng)
         logits = model(xy[:, :-1])
-        losses.append(loss_on_choices(logits, xy[:, 1:]).item())
+        losses.append(loss_on_choices(logits, xy[:, 1:], cfg.ref_weight).item())
     return float(np.mean(losses))
 
 
 def fit(pieces: list[Piece], cfg: TransformerConfig | None = None, *, val: list[Piece] | None = None,
-        progress: bool = True, resume_file: str | Path | None = None) -> TransformerModel:
+        progress: bool = True, resume_file: str | Path | None = None,
+        init: dict[str, torch.Tensor] | None = None) -> TransformerModel:
     """Train the transformer on the labelled pieces and return it ready to compose (its history in meta);
-    resume_file: see train."""
-    net, history = train(pieces, cfg, val=val, progress=progress, resume_file=resume_file)
+    resume_file, init: see train."""
+    net, history = train(pieces, cfg, val=val, progress=progress, resume_file=resume_file, init=init)
     return TransformerModel(net, {"history": history.as_dict()})
 
 
