@@ -70,6 +70,9 @@ def main() -> None:
     ap.add_argument("--clean-only", action="store_true", help="clean the stored outputs without executing")
     args = ap.parse_args()
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:  # before running any: a typo found after an hour of notebooks is an hour lost
+        ap.error(f"no such notebook: {', '.join(missing)} (they are in {ROOT / 'notebooks'})")
     os.environ.setdefault("EMOLIB_FAST", "1")
     machine = [str(ROOT), str(ROOT.parent), str(Path.home())]
     for path in paths:

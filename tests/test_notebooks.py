@@ -57,3 +57,18 @@ def test_the_cleaner_removes_what_this_test_forbids():
     text = _outputs_text(nb.cells[0])
     assert "widgets" not in nb.metadata and "\r" not in text and "0%|" not in text.replace("100%|", "")
     assert "/work" not in text and "figures/a.png" in text
+
+
+def test_running_a_notebook_that_is_not_there_says_so_before_running_any(monkeypatch, capsys, tmp_path):
+    import nbformat
+    from conftest import script
+
+    run_nb = script("run_notebooks")
+    there = tmp_path / "there.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), there)
+    before = there.read_bytes()
+    monkeypatch.setattr("sys.argv", ["run_notebooks.py", str(there), "notebooks/05_nope.ipynb"])
+    with pytest.raises(SystemExit) as stop:
+        run_nb.main()
+    assert stop.value.code == 2 and "no such notebook: notebooks/05_nope.ipynb" in capsys.readouterr().err
+    assert there.read_bytes() == before  # not run
