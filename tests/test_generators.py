@@ -390,9 +390,13 @@ def test_variation_tries_re_rank_the_shipped_models_own_bars(kind):
     from emolib.music.form import form_plan, varies
 
     planned = [(b, r) for b, r in enumerate(form_plan(16)) if r is not None]
-    first = planned[0][0] * 16  # the bars before the first planned return are written as without re-ranking
-    assert np.array_equal(compose_music("sad", seed=0, model=kind).piece.roll[:first],
-                          compose_music("sad", seed=0, model=kind, decoding={"variation_tries": 8}).piece.roll[:first])
+    first = planned[0][0] * 16  # the bars before the first planned return are written as without re-ranking:
+
+    def opening(roll):  # the notes (pitch, start) that begin before it (a note held into a return that starts on the
+        return [(n.pitch, n.start) for n in roll_to_notes(roll) if n.start < first]  # same pitch ends a step early in the roll)
+
+    assert opening(compose_music("sad", seed=0, model=kind).piece.roll) == \
+        opening(compose_music("sad", seed=0, model=kind, decoding={"variation_tries": 8}).piece.roll)
     varied = {1: 0, 8: 0}
     for seed in range(2):
         for emotion in ("happy", "sad", "angry", "calm"):
